@@ -1,0 +1,1232 @@
+"""Supervisors: Trio nurseries with Erlang/OTP restart policies.
+
+A supervisor owns one nursery. Every child runs in its own task inside its own
+cancel scope (``_Child.scope``), so the supervisor can stop or kill one child
+without touching the others. A child reports its exit synchronously to the
+supervisor's *control task* through an unbounded channel; the control task is
+the only place that restarts children, so restarts happen one decision at a
+time, in a deterministic order. Structural changes (start, terminate, restart,
+delete, group restarts, shutdown) are serialised by one ``trio.Lock``.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import math
+import random
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any, Final, Literal
+
+import attrs
+import trio
+
+from ._errors import (
+    ChildKilled,
+    ChildNotFoundError,
+    ChildRunningError,
+    ChildStartError,
+    DuplicateChildError,
+    InvalidChildSpecError,
+    RestartIntensityError,
+    SupervisorClosedError,
+    TooManyChildrenError,
+)
+from ._telemetry import emit, telemetry_enabled
+
+__all__ = [
+    "Backoff",
+    "ChildContext",
+    "ChildCounts",
+    "ChildInfo",
+    "ChildSpec",
+    "Supervisor",
+    "current_child",
+    "open_supervisor",
+    "supervisor_spec",
+]
+
+Strategy = Literal["one_for_one", "one_for_all", "rest_for_one"]
+RestartType = Literal["permanent", "transient", "temporary"]
+AutoShutdown = Literal["never", "any_significant", "all_significant"]
+
+_STRATEGIES: Final = ("one_for_one", "one_for_all", "rest_for_one")
+_RESTARTS: Final = ("permanent", "transient", "temporary")
+_AUTO_SHUTDOWNS: Final = ("never", "any_significant", "all_significant")
+
+
+def _one_of(choices: Sequence[str]) -> str:
+    quoted = [repr(c) for c in choices]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _check_choice(field: str, value: object, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise InvalidChildSpecError(f"{field}={value!r} is not valid; expected {_one_of(choices)}")
+
+
+def _check_number(
+    field: str,
+    value: object,
+    *,
+    allow_none: bool = False,
+    integer: bool = False,
+    positive: bool = False,
+) -> None:
+    if value is None and allow_none:
+        return
+    kinds = (int,) if integer else (int, float)
+    ok = isinstance(value, kinds) and not isinstance(value, bool)
+    if ok:
+        assert isinstance(value, int | float)
+        ok = math.isfinite(value) or (value == math.inf and not integer)
+        ok = ok and (value > 0 if positive else value >= 0)
+    if not ok:
+        what = "an int" if integer else "a number"
+        bound = "> 0" if positive else ">= 0"
+        tail = " or None" if allow_none else ""
+        raise InvalidChildSpecError(
+            f"{field}={value!r} is not valid; expected {what} {bound}{tail}"
+        )
+
+
+def _takes_task_status(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins and some C callables have no signature
+        return False
+    p = params.get("task_status")
+    return p is not None and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+
+
+def _validate_id(_inst: object, _attr: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value or "/" in value:
+        raise InvalidChildSpecError(
+            f"id={value!r} is not valid; expected a non-empty string without '/'"
+        )
+
+
+def _validate_start(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise InvalidChildSpecError(
+            f"start={value!r} is not valid; expected an async function "
+            "(called as start(*args) or start(*args, task_status=...))"
+        )
+
+
+def _validate_restart(_inst: object, _attr: attrs.Attribute[str], value: object) -> None:
+    _check_choice("restart", value, _RESTARTS)
+
+
+def _validate_shutdown(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
+    _check_number("shutdown", value, allow_none=True)
+
+
+def _validate_bool(inst: object, attr: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidChildSpecError(f"{attr.name}={value!r} is not valid; expected True or False")
+
+
+def _validate_kind(_inst: object, _attr: attrs.Attribute[str], value: object) -> None:
+    _check_choice("kind", value, ("worker", "supervisor"))
+
+
+def _to_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidChildSpecError(f"args={value!r} is not valid; expected a tuple of arguments")
+    return tuple(value)
+
+
+@attrs.frozen(slots=True)
+class ChildSpec:
+    """How a supervisor starts, restarts and stops one child.
+
+    ``ChildSpec(id, start, *, args=(), restart="permanent", shutdown=5.0,
+    significant=False)``
+
+    - ``id`` — unique among the supervisor's children; becomes the last segment
+      of the child's path (``root/pipeline/worker-1``). No ``/``.
+    - ``start`` — an async function, called as ``start(*args)``. If it accepts a
+      ``task_status`` keyword it follows Trio's ``nursery.start`` protocol: the
+      child counts as started when it calls ``task_status.started(value)`` and
+      :meth:`Supervisor.start_child` returns ``value``. Otherwise it counts as
+      started at once and the value is ``None``.
+    - ``args`` — positional arguments for ``start``. Defaults to ``()``.
+    - ``restart`` — ``"permanent"`` (always restarted, after a normal return too),
+      ``"transient"`` (restarted only after an abnormal exit: an exception or a
+      kill) or ``"temporary"`` (never restarted, removed when it exits).
+      Defaults to ``"permanent"``.
+    - ``shutdown`` — seconds the child has to finish after a cooperative stop is
+      requested (``current_child().stop_requested`` is set) before it is
+      cancelled; ``0`` cancels at once; ``None`` waits for ever (the OTP
+      ``infinity``, the default of :func:`supervisor_spec`). Defaults to ``5.0``.
+    - ``significant`` — with the supervisor's ``auto_shutdown``, whether this
+      child's exit can shut the supervisor down. Only for transient or
+      temporary children. Defaults to ``False``.
+    - ``kind`` — ``"worker"`` or ``"supervisor"``; reported by ``which_children``
+      and ``count_children``. :func:`supervisor_spec` sets it. Defaults to
+      ``"worker"``.
+    """
+
+    id: str = attrs.field(validator=_validate_id)
+    start: Callable[..., Awaitable[Any]] = attrs.field(validator=_validate_start)
+    args: tuple[Any, ...] = attrs.field(default=(), converter=_to_tuple, kw_only=True)
+    restart: RestartType = attrs.field(
+        default="permanent", validator=_validate_restart, kw_only=True
+    )
+    shutdown: float | None = attrs.field(default=5.0, validator=_validate_shutdown, kw_only=True)
+    significant: bool = attrs.field(default=False, validator=_validate_bool, kw_only=True)
+    kind: Literal["worker", "supervisor"] = attrs.field(
+        default="worker", validator=_validate_kind, kw_only=True
+    )
+    _takes_status: bool = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.significant and self.restart == "permanent":
+            raise InvalidChildSpecError(
+                f"child {self.id!r}: significant=True is not valid with restart='permanent'; "
+                "use restart='transient' or 'temporary'"
+            )
+        object.__setattr__(self, "_takes_status", _takes_task_status(self.start))
+
+
+@attrs.frozen(slots=True)
+class Backoff:
+    """Delay between a crash and the restart it causes: exponential, capped,
+    with jitter.
+
+    The n-th restart inside the intensity window waits
+    ``min(maximum, initial * factor ** (n - 1))``, then multiplied by a factor
+    drawn uniformly from ``[1 - jitter, 1 + jitter]`` with the supervisor's
+    ``rng``.
+
+    - ``initial`` — first delay in seconds. Defaults to ``0.1``.
+    - ``factor`` — growth per restart. Defaults to ``2.0``.
+    - ``maximum`` — cap in seconds. Defaults to ``30.0``.
+    - ``jitter`` — relative jitter in ``[0, 1]``. Defaults to ``0.1``.
+    """
+
+    initial: float = attrs.field(default=0.1, kw_only=True)
+    factor: float = attrs.field(default=2.0, kw_only=True)
+    maximum: float = attrs.field(default=30.0, kw_only=True)
+    jitter: float = attrs.field(default=0.1, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        _check_number("backoff.initial", self.initial)
+        _check_number("backoff.maximum", self.maximum)
+        _check_number("backoff.factor", self.factor)
+        if self.factor < 1:
+            raise InvalidChildSpecError(
+                f"backoff.factor={self.factor!r} is not valid; expected a number >= 1"
+            )
+        _check_number("backoff.jitter", self.jitter)
+        if self.jitter > 1:
+            raise InvalidChildSpecError(
+                f"backoff.jitter={self.jitter!r} is not valid; expected a number in [0, 1]"
+            )
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """The delay before restart number ``attempt`` (1-based) in the window."""
+        base = min(self.maximum, self.initial * self.factor ** max(0, attempt - 1))
+        if self.jitter:
+            base *= 1.0 + self.jitter * (2.0 * rng.random() - 1.0)
+        return max(0.0, base)
+
+
+class _State(enum.Enum):
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    RESTARTING = "restarting"
+    STOPPED = "stopped"
+
+
+_ACTIVE: Final = frozenset({_State.STARTING, _State.RUNNING, _State.STOPPING})
+
+
+@attrs.frozen(slots=True)
+class ChildInfo:
+    """A snapshot of one child (from :meth:`Supervisor.which_children` or
+    :func:`jido_trio.tree`).
+
+    ``status`` is one of ``"starting"``, ``"running"``, ``"stopping"``,
+    ``"restarting"`` (waiting for its restart, e.g. during a backoff) and
+    ``"stopped"``. ``restarts`` counts the times it was restarted. ``value`` is
+    what it passed to ``task_status.started``. ``supervisor`` is the path of the
+    supervisor it belongs to (``None`` for a root supervisor in ``tree()``).
+    """
+
+    id: str
+    path: str
+    kind: Literal["worker", "supervisor"]
+    status: str
+    restart: RestartType
+    restarts: int
+    supervisor: str | None
+    value: Any = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(slots=True)
+class ChildCounts:
+    """Like OTP's ``count_children``: ``specs`` held, ``active`` (running) children,
+    and how many specs are ``supervisors`` and ``workers``."""
+
+    specs: int
+    active: int
+    supervisors: int
+    workers: int
+
+
+class ChildContext:
+    """A running child's view of itself, from :func:`current_child`.
+
+    Attributes:
+        id: the child's id.
+        path: its stable path in the tree (``root/pipeline/worker-1``).
+        restarts: how many times it has been restarted so far.
+        stop_requested: a ``trio.Event`` set when the supervisor begins a
+            cooperative stop of this child; the child is cancelled when its
+            ``shutdown`` grace runs out.
+        supervisor: the :class:`Supervisor` it belongs to.
+    """
+
+    __slots__ = (
+        "_done",
+        "_stop",
+        "due",
+        "error",
+        "exit_reason",
+        "incarnation",
+        "kill_reason",
+        "order",
+        "path",
+        "restarts",
+        "scope",
+        "spec",
+        "state",
+        "subs",
+        "supervisor",
+        "value",
+    )
+
+    def __init__(self, spec: ChildSpec, supervisor: Supervisor, order: int) -> None:
+        self.spec = spec
+        self.supervisor = supervisor
+        self.path = f"{supervisor.path}/{spec.id}"
+        self.state = _State.STOPPED
+        self.restarts = 0
+        self.order = order
+        self.scope: trio.CancelScope | None = None
+        self.value: Any = None
+        self.kill_reason: str | None = None
+        self.exit_reason: str | None = None
+        self.error: BaseException | None = None
+        self.due = 0.0
+        self.incarnation = 0
+        self.subs: list[Supervisor] | None = None
+        self._stop: trio.Event | None = None
+        self._done: trio.Event | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def stop_requested(self) -> trio.Event:
+        if self._stop is None:
+            self._stop = trio.Event()
+        return self._stop
+
+    def __repr__(self) -> str:
+        return f"<ChildContext {self.path} {self.state.value}>"
+
+    def _kill(self, reason: str) -> None:
+        if self.state in (_State.STARTING, _State.RUNNING) and self.scope is not None:
+            if self.kill_reason is None:
+                self.kill_reason = reason
+            self.scope.cancel()
+
+    def _info(self) -> ChildInfo:
+        return ChildInfo(
+            id=self.spec.id,
+            path=self.path,
+            kind=self.spec.kind,
+            status=self.state.value,
+            restart=self.spec.restart,
+            restarts=self.restarts,
+            supervisor=self.supervisor.path,
+            value=self.value,
+        )
+
+
+_current_child: ContextVar[ChildContext | None] = ContextVar("jido_trio.child", default=None)
+
+
+def current_child() -> ChildContext:
+    """The context of the supervised child whose task (or sub-task) calls this.
+
+    Raises :class:`ChildNotFoundError` when called outside a supervised child.
+    """
+    child = _current_child.get()
+    if child is None:
+        raise ChildNotFoundError(
+            "current_child() was called outside a supervised child; "
+            "only code running under a supervisor's child task has one"
+        )
+    return child
+
+
+class _StartStatus:
+    """The ``task_status`` handed to a child: marks it running, then forwards to
+    Trio's own status so ``nursery.start`` returns the value."""
+
+    __slots__ = ("_child", "_outer")
+
+    def __init__(self, child: ChildContext, outer: trio.TaskStatus[Any]) -> None:
+        self._child = child
+        self._outer = outer
+
+    def started(self, value: Any = None) -> None:
+        child = self._child
+        if child.state is not _State.STARTING:
+            raise RuntimeError(f"child {child.path!r} called task_status.started() twice")
+        child.value = value
+        child.state = _State.RUNNING
+        self._outer.started(value)
+
+
+_EXIT_NORMAL: Final = "normal"
+_EXIT_SHUTDOWN: Final = "shutdown"
+
+
+class Supervisor:
+    """A running supervisor; obtained from :func:`open_supervisor`.
+
+    Every method is safe to call from any task in the same Trio run. Methods that
+    change the set of children are serialised with the supervisor's restarts.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        strategy: Strategy,
+        max_restarts: int,
+        max_seconds: float,
+        backoff: Backoff | None,
+        auto_shutdown: AutoShutdown,
+        max_children: int | None,
+        rng: random.Random | None,
+    ) -> None:
+        self.path = path
+        self.strategy: Strategy = strategy
+        self.max_restarts = max_restarts
+        self.max_seconds = max_seconds
+        self.backoff = backoff
+        self.auto_shutdown: AutoShutdown = auto_shutdown
+        self.max_children = max_children
+        self._rng = rng if rng is not None else random.Random()
+        self._children: dict[str, ChildContext] = {}
+        self._order = 0
+        self._restarts: deque[float] = deque()
+        self._lock = trio.Lock()
+        self._send, self._receive = trio.open_memory_channel[
+            tuple[ChildContext, int, BaseException | None]
+        ](math.inf)
+        self._nursery: trio.Nursery | None = None
+        self._closing = False
+        self._closed = trio.Event()
+        self._idle = trio.Event()
+        self._failure: RestartIntensityError | None = None
+        self._parent: ChildContext | None = None
+
+    def __repr__(self) -> str:
+        return f"<Supervisor {self.path} {self.strategy} children={len(self._children)}>"
+
+    # ----------------------------------------------------------------- queries
+    def which_children(self) -> list[ChildInfo]:
+        """A snapshot of every child spec held, in start order."""
+        return [c._info() for c in self._ordered()]
+
+    def count_children(self) -> ChildCounts:
+        """Counts of specs, active children, supervisors and workers."""
+        children = self._children.values()
+        sups = sum(1 for c in children if c.spec.kind == "supervisor")
+        active = sum(1 for c in children if c.state in _ACTIVE)
+        return ChildCounts(
+            specs=len(self._children),
+            active=active,
+            supervisors=sups,
+            workers=len(self._children) - sups,
+        )
+
+    @property
+    def restart_history(self) -> tuple[float, ...]:
+        """Times of the restarts currently inside the intensity window."""
+        return tuple(self._restarts)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the supervisor has shut down (it starts nothing more)."""
+        return self._closed.is_set()
+
+    def _ordered(self) -> list[ChildContext]:
+        # dicts keep insertion order, which is start order: a restarted child
+        # keeps its entry (and its place).
+        return list(self._children.values())
+
+    def _get(self, child_id: str) -> ChildContext:
+        try:
+            return self._children[child_id]
+        except KeyError:
+            known = ", ".join(repr(k) for k in self._children) or "none"
+            raise ChildNotFoundError(
+                f"supervisor {self.path!r} has no child {child_id!r}; its children: {known}"
+            ) from None
+
+    def _check_open(self, what: str) -> None:
+        if self._closing or self._nursery is None:
+            raise SupervisorClosedError(
+                f"supervisor {self.path!r} is shut down or shutting down; cannot {what}"
+            )
+
+    # ----------------------------------------------------------- runtime API
+    async def start_child(self, spec: ChildSpec) -> Any:
+        """Add ``spec`` and start it; return the value it passed to
+        ``task_status.started`` (``None`` if it takes no ``task_status``).
+
+        Raises :class:`DuplicateChildError` if the id is taken,
+        :class:`TooManyChildrenError` past ``max_children``,
+        :class:`SupervisorClosedError` once shutting down, and the child's own
+        exception if it fails before it is started (the spec is then not kept
+        and nothing is restarted). If ``start_child`` is cancelled while the
+        child is starting, the child is cancelled too and not kept.
+        """
+        if not isinstance(spec, ChildSpec):
+            raise InvalidChildSpecError(f"start_child() takes a ChildSpec, got {spec!r}")
+        async with self._lock:
+            self._check_open(f"start child {spec.id!r}")
+            if spec.id in self._children:
+                raise DuplicateChildError(
+                    f"supervisor {self.path!r} already has a child with id={spec.id!r}; "
+                    "ids must be unique among siblings"
+                )
+            if self.max_children is not None and len(self._children) >= self.max_children:
+                raise TooManyChildrenError(
+                    f"supervisor {self.path!r} already holds max_children={self.max_children} "
+                    f"child specs; cannot start {spec.id!r} (delete stopped children or raise "
+                    "max_children)"
+                )
+            if spec.significant and self.auto_shutdown == "never":
+                raise InvalidChildSpecError(
+                    f"child {spec.id!r}: significant=True needs the supervisor's auto_shutdown "
+                    "to be 'any_significant' or 'all_significant', not 'never'"
+                )
+            child = ChildContext(spec, self, self._order)
+            self._order += 1
+            self._children[spec.id] = child
+            try:
+                return await self._start(child)
+            except BaseException:
+                self._children.pop(spec.id, None)
+                raise
+
+    async def terminate_child(self, child_id: str) -> None:
+        """Stop a child (cooperatively, within its ``shutdown`` grace) without
+        restarting it. Its spec is kept, so :meth:`restart_child` can start it
+        again, except for a temporary child, whose spec is deleted."""
+        async with self._lock:
+            child = self._get(child_id)
+            if child.state is _State.RESTARTING:
+                child.state = _State.STOPPED
+            await self._stop(child)
+            if child.spec.restart == "temporary":
+                del self._children[child_id]
+            self._check_idle()
+
+    async def restart_child(self, child_id: str) -> Any:
+        """Start a stopped child again from its spec; returns its start value.
+        Raises :class:`ChildRunningError` if it is running."""
+        async with self._lock:
+            self._check_open(f"restart child {child_id!r}")
+            child = self._get(child_id)
+            if child.state is not _State.STOPPED:
+                raise ChildRunningError(
+                    f"child {child.path!r} is {child.state.value}; terminate_child() it first"
+                )
+            return await self._start(child)
+
+    async def delete_child(self, child_id: str) -> None:
+        """Forget a stopped child's spec. Raises :class:`ChildRunningError` if it
+        is running."""
+        async with self._lock:
+            child = self._get(child_id)
+            if child.state is not _State.STOPPED:
+                raise ChildRunningError(
+                    f"child {child.path!r} is {child.state.value}; terminate_child() it first"
+                )
+            del self._children[child_id]
+
+    def kill_child(self, child_id: str, *, reason: str = "killed") -> None:
+        """Kill a child now: cancel it at its next checkpoint, and count the exit
+        as a crash (reason :class:`ChildKilled`), so the restart policy applies.
+
+        Cooperative, as all Trio cancellation: a child that never reaches a
+        checkpoint is not interrupted. Killing a child that is not running does
+        nothing.
+        """
+        self._get(child_id)._kill(reason)
+
+    async def shutdown(self) -> None:
+        """Stop every child in reverse start order, each within its ``shutdown``
+        grace, and close the supervisor: its ``async with`` ends when the body
+        does. Idempotent. If ``shutdown`` is cancelled, the children not yet
+        stopped are cancelled along with the supervisor's scope."""
+        if self._closing:
+            await self._closed.wait()
+            return
+        self._closing = True
+        async with self._lock:
+            await self._stop_all()
+            self._close()
+
+    async def wait(self) -> None:
+        """Wait until the supervisor has shut down."""
+        await self._closed.wait()
+
+    # --------------------------------------------------------------- internals
+    def _close(self) -> None:
+        self._closing = True
+        self._closed.set()
+        self._idle.set()
+        emit_ok = telemetry_enabled()
+        if emit_ok:
+            emit(
+                "supervisor.stopped",
+                self.path,
+                {"reason": "escalated" if self._failure else "shutdown"},
+            )
+        assert self._nursery is not None
+        # the control task has nothing left to do
+        self._send.close()
+
+    async def _start(self, child: ChildContext) -> Any:
+        """Start one child (lock held). Raises what the child raised before it
+        was started."""
+        assert self._nursery is not None
+        child.state = _State.STARTING
+        child.incarnation += 1
+        child.kill_reason = None
+        child.exit_reason = None
+        child.error = None
+        child.value = None
+        child._stop = None
+        child._done = None
+        child.scope = trio.CancelScope()
+        if child.spec._takes_status:
+            value = await self._nursery.start(self._run_child, child)
+        else:
+            child.state = _State.RUNNING
+            self._nursery.start_soon(self._run_child, child)
+            value = None
+        if telemetry_enabled():
+            emit(
+                "child.started",
+                child.path,
+                {"id": child.spec.id, "restarts": child.restarts, "value": value},
+            )
+        return value
+
+    async def _run_child(
+        self, child: ChildContext, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """The task of one child incarnation."""
+        _current_child.set(child)
+        spec = child.spec
+        scope = child.scope
+        assert scope is not None
+        error: BaseException | None = None
+        try:
+            with scope:
+                if spec._takes_status:
+                    await spec.start(*spec.args, task_status=_StartStatus(child, task_status))
+                else:
+                    await spec.start(*spec.args)
+        except Exception as exc:
+            if child.state is _State.STARTING:
+                self._exited(child, exc, reported=False)
+                raise
+            error = exc
+        except BaseException:
+            # Cancelled from outside (the supervisor's scope), KeyboardInterrupt,
+            # SystemExit: never a crash, never swallowed.
+            if child._done is not None:
+                child._done.set()
+            raise
+        if child.state is _State.STARTING:
+            # returned, or cancelled by a stop, before task_status.started()
+            err = ChildStartError(
+                f"child {child.path!r} "
+                + ("was stopped" if scope.cancelled_caught else "returned")
+                + " before it called task_status.started()"
+            )
+            self._exited(child, err, reported=False)
+            raise err
+        if scope.cancelled_caught and child.kill_reason is not None and error is None:
+            error = ChildKilled(child.path, child.kill_reason)
+        self._exited(child, error, reported=True)
+
+    def _exited(self, child: ChildContext, error: BaseException | None, *, reported: bool) -> None:
+        """Synchronous exit bookkeeping, run in the dying child's task."""
+        stopping = child.state is _State.STOPPING
+        if stopping:
+            child.exit_reason = _EXIT_SHUTDOWN
+        elif error is not None:
+            child.exit_reason = type(error).__name__
+        else:
+            child.exit_reason = _EXIT_NORMAL
+        child.error = error
+        if not reported or stopping:
+            child.state = _State.STOPPED
+            if telemetry_enabled():
+                emit(
+                    "child.exited" if reported else "child.start_failed",
+                    child.path,
+                    {
+                        "id": child.spec.id,
+                        "reason": child.exit_reason,
+                        "error": error,
+                        "restart": False,
+                    },
+                )
+        else:
+            # the control task decides; until then the child is "restarting"
+            # or "stopped" as the policy says.
+            child.state = _State.RESTARTING if self._wants_restart(child, error) else _State.STOPPED
+            try:
+                self._send.send_nowait((child, child.incarnation, error))
+            except trio.ClosedResourceError:
+                child.state = _State.STOPPED
+        if child._done is not None:
+            child._done.set()
+
+    def _wants_restart(self, child: ChildContext, error: BaseException | None) -> bool:
+        restart = child.spec.restart
+        if self._closing or restart == "temporary":
+            return False
+        return restart == "permanent" or error is not None
+
+    async def _stop(self, child: ChildContext) -> None:
+        """Cooperatively stop one child and wait for it (lock held)."""
+        if child.state not in _ACTIVE:
+            return
+        scope = child.scope
+        assert scope is not None
+        child.state = _State.STOPPING
+        child.stop_requested.set()
+        grace = child.spec.shutdown
+        if grace is not None:
+            if grace <= 0:
+                scope.cancel()
+            else:
+                scope.deadline = min(scope.deadline, trio.current_time() + grace)
+        if child.state is not _State.STOPPED:
+            if child._done is None:
+                child._done = trio.Event()
+            await child._done.wait()
+
+    async def _stop_all(self) -> None:
+        for child in reversed(self._ordered()):
+            if child.state is _State.RESTARTING:
+                child.state = _State.STOPPED
+            await self._stop(child)
+            if child.spec.restart == "temporary" and child.state is _State.STOPPED:
+                self._children.pop(child.spec.id, None)
+
+    def _all_stopped(self) -> bool:
+        return all(c.state is _State.STOPPED for c in self._children.values())
+
+    def _check_idle(self) -> None:
+        if self._all_stopped():
+            self._idle.set()
+
+    async def _wait_idle(self) -> None:
+        while not self._closed.is_set() and not self._all_stopped():
+            self._idle = trio.Event()
+            await self._idle.wait()
+
+    # ------------------------------------------------------------ control task
+    async def _control(self) -> None:
+        """Handle child exits one at a time: restart, escalate, auto-shutdown."""
+        receive = self._receive
+        while True:
+            due = self._next_due()
+            if due is None:
+                try:
+                    event = await receive.receive()
+                except trio.EndOfChannel:
+                    return
+            else:
+                event = None
+                with trio.move_on_at(due):
+                    try:
+                        event = await receive.receive()
+                    except trio.EndOfChannel:
+                        return
+            async with self._lock:
+                if self._closing:
+                    continue
+                if event is not None:
+                    child, incarnation, error = event
+                    # an exit already handled by a group restart is stale (OTP
+                    # ignores EXITs from pids it no longer knows)
+                    if (
+                        child.incarnation == incarnation
+                        and self._children.get(child.spec.id) is child
+                    ):
+                        await self._handle_exit(child, error)
+                await self._start_due()
+                self._check_idle()
+
+    def _next_due(self) -> float | None:
+        dues = [c.due for c in self._children.values() if c.state is _State.RESTARTING]
+        return min(dues) if dues else None
+
+    async def _handle_exit(self, child: ChildContext, error: BaseException | None) -> None:
+        wants = child.state is _State.RESTARTING
+        if telemetry_enabled():
+            emit(
+                "child.exited",
+                child.path,
+                {
+                    "id": child.spec.id,
+                    "reason": child.exit_reason,
+                    "error": error,
+                    "restart": wants,
+                },
+            )
+        if not wants:
+            if child.spec.restart == "temporary":
+                self._children.pop(child.spec.id, None)
+            await self._maybe_auto_shutdown(child)
+            return
+        now = trio.current_time()
+        self._restarts.append(now)
+        while self._restarts and now - self._restarts[0] > self.max_seconds:
+            self._restarts.popleft()
+        if len(self._restarts) > self.max_restarts:
+            await self._escalate(child, error)
+            return
+        group = self._group(child)
+        # stop the rest of the group in reverse start order
+        for other in reversed(group):
+            if other is child or other.state is _State.RESTARTING:
+                continue
+            await self._stop(other)
+            if other.spec.restart == "temporary":
+                self._children.pop(other.spec.id, None)
+        delay = 0.0
+        if self.backoff is not None:
+            delay = self.backoff.delay(len(self._restarts), self._rng)
+        due = trio.current_time() + delay
+        for member in group:
+            if member.spec.restart == "temporary":
+                continue
+            member.state = _State.RESTARTING
+            member.due = due
+        if telemetry_enabled():
+            for member in group:
+                if member.state is _State.RESTARTING:
+                    emit(
+                        "child.restarting",
+                        member.path,
+                        {
+                            "id": member.spec.id,
+                            "delay": delay,
+                            "restarts": member.restarts + 1,
+                            "cause": child.spec.id,
+                        },
+                    )
+
+    def _group(self, child: ChildContext) -> list[ChildContext]:
+        """The children a restart of ``child`` affects, in start order."""
+        if self.strategy == "one_for_one":
+            return [child]
+        ordered = self._ordered()
+        if self.strategy == "rest_for_one":
+            ordered = [c for c in ordered if c.order >= child.order]
+        return [
+            c for c in ordered if c is child or c.state in _ACTIVE or c.state is _State.RESTARTING
+        ]
+
+    async def _start_due(self) -> None:
+        now = trio.current_time()
+        while True:
+            due = [c for c in self._ordered() if c.state is _State.RESTARTING and c.due <= now]
+            if not due:
+                return
+            for child in due:
+                if child.state is not _State.RESTARTING:
+                    continue
+                child.restarts += 1
+                try:
+                    await self._start(child)
+                except Exception as exc:
+                    # a failed restart is a crash like any other: it counts
+                    # towards the intensity and the strategy applies again.
+                    child.state = _State.RESTARTING
+                    child.exit_reason = type(exc).__name__
+                    child.error = exc
+                    await self._handle_exit(child, exc)
+                    if self._closing:
+                        return
+                    break
+            else:
+                return
+
+    async def _maybe_auto_shutdown(self, child: ChildContext) -> None:
+        if not child.spec.significant or self.auto_shutdown == "never":
+            return
+        if self.auto_shutdown == "all_significant" and any(
+            c.spec.significant and c.state is not _State.STOPPED for c in self._children.values()
+        ):
+            return
+        self._closing = True
+        await self._stop_all()
+        self._close()
+
+    async def _escalate(self, child: ChildContext, error: BaseException | None) -> None:
+        failure = RestartIntensityError(
+            self.path,
+            self._restarts,
+            max_restarts=self.max_restarts,
+            max_seconds=self.max_seconds,
+            child_id=child.spec.id,
+        )
+        failure.__cause__ = error
+        self._failure = failure
+        self._closing = True
+        child.state = _State.STOPPED
+        if telemetry_enabled():
+            emit(
+                "supervisor.escalated",
+                self.path,
+                {
+                    "restarts": tuple(self._restarts),
+                    "max_restarts": self.max_restarts,
+                    "max_seconds": self.max_seconds,
+                    "child_id": child.spec.id,
+                    "error": error,
+                },
+            )
+        await self._stop_all()
+        self._close()
+        assert self._nursery is not None
+        self._nursery.cancel_scope.cancel()
+
+    def _kill_path(self, parts: Sequence[str], reason: str) -> None:
+        child = self._get(parts[0])
+        if len(parts) == 1:
+            child._kill(reason)
+            return
+        for sub in child.subs or ():
+            if parts[1] in sub._children:
+                sub._kill_path(parts[1:], reason)
+                return
+        raise ChildNotFoundError(f"no node {'/'.join((child.path, *parts[1:]))!r} in the tree")
+
+    def _walk(self, out: list[ChildInfo]) -> None:
+        for child in self._ordered():
+            out.append(child._info())
+            for sub in child.subs or ():
+                sub._walk(out)
+
+
+def _unwrap(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The single meaningful exception in a nursery's group, if there is one."""
+    leaves: list[BaseException] = []
+
+    def collect(g: BaseExceptionGroup[BaseException]) -> None:
+        for e in g.exceptions:
+            if isinstance(e, BaseExceptionGroup):
+                collect(e)
+            else:
+                leaves.append(e)
+
+    collect(group)
+    real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
+    if len(real) == 1:
+        return real[0]
+    if not real and leaves:
+        return leaves[0]
+    return None
+
+
+def _raise_saving_context(exc: BaseException) -> Any:
+    context = exc.__context__
+    try:
+        raise exc
+    finally:
+        exc.__context__ = context
+        del exc, context
+
+
+_roots_var: trio.lowlevel.RunVar[list[Supervisor]] = trio.lowlevel.RunVar("jido_trio.roots")
+
+
+def _roots() -> list[Supervisor]:
+    try:
+        return _roots_var.get()
+    except LookupError:
+        roots: list[Supervisor] = []
+        _roots_var.set(roots)
+        return roots
+
+
+@asynccontextmanager
+async def open_supervisor(
+    children: Iterable[ChildSpec] = (),
+    *,
+    strategy: Strategy = "one_for_one",
+    max_restarts: int = 3,
+    max_seconds: float = 5,
+    backoff: Backoff | None = None,
+    auto_shutdown: AutoShutdown = "never",
+    max_children: int | None = None,
+    name: str | None = None,
+    rng: random.Random | None = None,
+) -> AsyncIterator[Supervisor]:
+    """Open a supervisor: a nursery whose children are restarted by OTP policy.
+
+    ``children`` start in order on entry, each one started before the next; if
+    one fails to start, those already started are stopped in reverse order and
+    its error is raised. Leaving the ``async with`` body waits, as a nursery
+    does, while any child is running or due to restart (a permanent child keeps
+    it open); :meth:`Supervisor.shutdown` stops the children in reverse order
+    and ends it.
+
+    Options (keyword-only):
+
+    - ``strategy`` — ``"one_for_one"``, ``"one_for_all"`` or ``"rest_for_one"``.
+      Defaults to ``"one_for_one"``.
+    - ``max_restarts`` — restarts allowed within ``max_seconds``; one more makes
+      the supervisor stop all children and raise :class:`RestartIntensityError`.
+      Defaults to ``3``.
+    - ``max_seconds`` — the intensity window, in seconds (may be a float).
+      Defaults to ``5``.
+    - ``backoff`` — a :class:`Backoff` between a crash and its restart.
+      Defaults to ``None`` (restart at once, as OTP).
+    - ``auto_shutdown`` — ``"never"``, ``"any_significant"`` or
+      ``"all_significant"`` (OTP 24): shut the supervisor down when a
+      significant child exits and is not restarted. Defaults to ``"never"``.
+    - ``max_children`` — most child specs held at once. Defaults to ``None``
+      (no limit).
+    - ``name`` — the supervisor's path. Defaults to the path of the child that
+      opens it (so a :func:`supervisor_spec` child or an agent's own supervisor
+      nests in the tree), or ``"root"`` outside any child.
+    - ``rng`` — the ``random.Random`` that draws backoff jitter; pass a seeded
+      one for reproducible runs. Defaults to a fresh unseeded ``random.Random()``.
+
+    Cancellation: cancelling the enclosing scope cancels every child at once
+    (no grace, no restarts) and nothing is left running. If the body raises,
+    every child is cancelled the same way and the body's exception propagates
+    unchanged (not wrapped in an ``ExceptionGroup``). When the restart intensity
+    is exceeded, the children are stopped in reverse order within their grace,
+    the body is cancelled, and :class:`RestartIntensityError` is raised from the
+    ``async with``.
+    """
+    _check_choice("strategy", strategy, _STRATEGIES)
+    _check_choice("auto_shutdown", auto_shutdown, _AUTO_SHUTDOWNS)
+    _check_number("max_restarts", max_restarts, integer=True)
+    _check_number("max_seconds", max_seconds, positive=True)
+    _check_number("max_children", max_children, integer=True, allow_none=True)
+    if backoff is not None and not isinstance(backoff, Backoff):
+        raise InvalidChildSpecError(f"backoff={backoff!r} is not valid; expected a Backoff or None")
+    if name is not None and (not isinstance(name, str) or not name):
+        raise InvalidChildSpecError(f"name={name!r} is not valid; expected a non-empty string")
+    specs = list(children)
+    seen: set[str] = set()
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, ChildSpec):
+            raise InvalidChildSpecError(
+                f"children[{i}]={spec!r} is not valid; expected a ChildSpec"
+            )
+        if spec.id in seen:
+            raise DuplicateChildError(f"children[{i}]: duplicate child id {spec.id!r}")
+        seen.add(spec.id)
+    parent = _current_child.get()
+    path = name if name is not None else (parent.path if parent is not None else "root")
+    sup = Supervisor(
+        path=path,
+        strategy=strategy,
+        max_restarts=max_restarts,
+        max_seconds=max_seconds,
+        backoff=backoff,
+        auto_shutdown=auto_shutdown,
+        max_children=max_children,
+        rng=rng,
+    )
+    sup._parent = parent
+    if parent is not None:
+        if parent.subs is None:
+            parent.subs = []
+        parent.subs.append(sup)
+        owners = parent.subs
+    else:
+        owners = _roots()
+        owners.append(sup)
+    try:
+        async with trio.open_nursery() as nursery:
+            sup._nursery = nursery
+            nursery.start_soon(sup._control)
+            try:
+                for spec in specs:
+                    await sup.start_child(spec)
+            except Exception:
+                # OTP: a supervisor whose init fails stops what it started,
+                # in reverse order, and reports the child's error.
+                sup._closing = True
+                async with sup._lock:
+                    await sup._stop_all()
+                raise
+            if telemetry_enabled():
+                emit(
+                    "supervisor.started",
+                    path,
+                    {"strategy": strategy, "children": [s.id for s in specs]},
+                )
+            yield sup
+            await sup._wait_idle()
+            if not sup._closed.is_set():
+                sup._close()
+    except BaseExceptionGroup as group:
+        only = _unwrap(group)
+        if only is None:
+            raise
+        if sup._failure is not None and isinstance(only, trio.Cancelled):
+            _raise_saving_context(sup._failure)
+        _raise_saving_context(only)
+    finally:
+        sup._closing = True
+        sup._closed.set()
+        sup._send.close()
+        owners.remove(sup)
+    if sup._failure is not None:
+        _raise_saving_context(sup._failure)
+
+
+def supervisor_spec(
+    id: str,
+    children: Iterable[ChildSpec] = (),
+    *,
+    restart: RestartType = "permanent",
+    shutdown: float | None = None,
+    significant: bool = False,
+    **options: Any,
+) -> ChildSpec:
+    """A :class:`ChildSpec` that runs a nested supervisor (the same options as
+    :func:`open_supervisor`) as a child of another supervisor.
+
+    The nested supervisor's path is its parent's path plus ``id``. When it gives
+    up (:class:`RestartIntensityError`) the parent counts that as this child's
+    crash: escalation up the tree. ``shutdown`` defaults to ``None`` (wait for
+    the nested supervisor to stop its own children, the OTP ``infinity``). The
+    start value is the nested :class:`Supervisor`.
+    """
+    specs = list(children)
+    if "name" in options:
+        raise InvalidChildSpecError("supervisor_spec() takes its name from id; drop name=")
+    # validate eagerly, so a bad option fails where the spec is written
+    _check_choice("strategy", options.get("strategy", "one_for_one"), _STRATEGIES)
+    _check_choice("auto_shutdown", options.get("auto_shutdown", "never"), _AUTO_SHUTDOWNS)
+    _check_number("max_restarts", options.get("max_restarts", 3), integer=True)
+    _check_number("max_seconds", options.get("max_seconds", 5), positive=True)
+    allowed = {
+        "strategy",
+        "max_restarts",
+        "max_seconds",
+        "backoff",
+        "auto_shutdown",
+        "max_children",
+        "rng",
+    }
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise InvalidChildSpecError(
+            f"supervisor_spec({id!r}): unknown option(s) {unknown}; expected some of "
+            f"{sorted(allowed)}"
+        )
+
+    async def run_supervisor(*, task_status: trio.TaskStatus[Supervisor]) -> None:
+        me = current_child()
+        async with open_supervisor(specs, **options) as sup:
+            task_status.started(sup)
+            async with trio.open_nursery() as watch:
+
+                async def on_stop() -> None:
+                    await me.stop_requested.wait()
+                    await sup.shutdown()
+
+                watch.start_soon(on_stop)
+                await sup.wait()
+                watch.cancel_scope.cancel()
+
+    run_supervisor.__qualname__ = f"supervisor[{id}]"
+    return ChildSpec(
+        id,
+        run_supervisor,
+        restart=restart,
+        shutdown=shutdown,
+        significant=significant,
+        kind="supervisor",
+    )
+
+
+def tree() -> list[ChildInfo]:
+    """Every supervisor and child of the current Trio run, depth first.
+
+    Root supervisors appear with ``kind="supervisor"`` and ``supervisor=None``;
+    every node has a stable ``path`` (``root/pipeline/worker-1``) that survives
+    restarts, its ``status`` and its ``restarts`` count.
+    """
+    out: list[ChildInfo] = []
+    for sup in _roots():
+        out.append(
+            ChildInfo(
+                id=sup.path,
+                path=sup.path,
+                kind="supervisor",
+                status="stopped" if sup.closed else "running",
+                restart="permanent",
+                restarts=0,
+                supervisor=None,
+                value=sup,
+            )
+        )
+        sup._walk(out)
+    return out
+
+
+def kill(path: str, *, reason: str = "killed") -> None:
+    """Kill the child at ``path`` (as :meth:`Supervisor.kill_child`): it is
+    cancelled at its next checkpoint and its exit counts as a crash.
+
+    Raises :class:`ChildNotFoundError` if no child has that path in this Trio
+    run. Root supervisors have no parent to count a crash, so they cannot be
+    killed (use :meth:`Supervisor.shutdown`).
+    """
+    if not isinstance(path, str) or not path:
+        raise ChildNotFoundError(f"path={path!r} is not a tree path such as 'root/worker-1'")
+    for sup in _roots():
+        prefix = sup.path + "/"
+        if path.startswith(prefix):
+            try:
+                sup._kill_path(path[len(prefix) :].split("/"), reason)
+            except ChildNotFoundError:
+                continue
+            return
+    known = ", ".join(repr(n.path) for n in tree() if n.supervisor is not None) or "none"
+    raise ChildNotFoundError(f"no child at path {path!r} in this run; children: {known}")
