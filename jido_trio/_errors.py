@@ -276,3 +276,35 @@ class UnknownDirectiveError(JidoError, TypeError):
     def __reduce__(self) -> tuple[Any, ...]:
         kwargs = {"directive": self.directive, "action": self.action}
         return (_rebuild, (type(self), self.args, kwargs))
+
+
+class InvalidRegistrationError(JidoError, ValueError):
+    """A registry name is not a non-empty string, or the value registered is ``None``."""
+
+
+class AgentDownError(JidoError, RuntimeError):
+    """The agent crashed or stopped before it could answer: raised in the caller
+    of ``call`` (a message being processed at a crash, or sent to an agent that
+    is stopped for good). The crash, if any, is the ``__cause__``."""
+
+
+class CallTimeoutError(JidoError, TimeoutError):
+    """``AgentRef.call`` got no reply within its ``timeout`` (enqueueing included)."""
+
+
+class MailboxFullError(JidoError, RuntimeError):
+    """``AgentRef.cast_nowait`` found the agent's bounded mailbox full."""
+
+
+class AgentStopError(JidoError):
+    """Exit reason of an agent that returned ``Stop(reason)`` with a reason other
+    than ``"normal"``: an abnormal exit, so a transient agent is restarted."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"agent {path!r} stopped with reason {reason!r}")
+
+
+class StoreError(JidoError, RuntimeError):
+    """A checkpoint store could not load or save a state."""

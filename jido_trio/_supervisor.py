@@ -35,6 +35,7 @@ from ._errors import (
     SupervisorClosedError,
     TooManyChildrenError,
 )
+from ._intercept import current_interceptors, run_child_start
 from ._telemetry import emit, telemetry_enabled
 
 __all__ = [
@@ -166,6 +167,11 @@ class ChildSpec:
     - ``significant`` — with the supervisor's ``auto_shutdown``, whether this
       child's exit can shut the supervisor down. Only for transient or
       temporary children. Defaults to ``False``.
+    - ``on_stopped`` — a seam for runtimes built on supervisors (AgentServer
+      uses it): called synchronously, with no arguments, each time the child is
+      left stopped with no restart coming (it exited and its restart type says
+      no, it was terminated, or its supervisor is shutting down). It may be
+      called more than once; it must not raise. Defaults to ``None``.
     - ``kind`` — ``"worker"`` or ``"supervisor"``; reported by ``which_children``
       and ``count_children``. :func:`supervisor_spec` sets it. Defaults to
       ``"worker"``.
@@ -181,6 +187,9 @@ class ChildSpec:
     significant: bool = attrs.field(default=False, validator=_validate_bool, kw_only=True)
     kind: Literal["worker", "supervisor"] = attrs.field(
         default="worker", validator=_validate_kind, kw_only=True
+    )
+    on_stopped: Callable[[], None] | None = attrs.field(
+        default=None, kw_only=True, eq=False, repr=False
     )
     _takes_status: bool = attrs.field(init=False, repr=False, eq=False)
 
@@ -296,6 +305,7 @@ class ChildContext:
     __slots__ = (
         "_done",
         "_stop",
+        "_stop_hook",
         "due",
         "error",
         "exit_reason",
@@ -328,6 +338,7 @@ class ChildContext:
         self.incarnation = 0
         self.subs: list[Supervisor] | None = None
         self._stop: trio.Event | None = None
+        self._stop_hook: Callable[[], None] | None = None
         self._done: trio.Event | None = None
 
     @property
@@ -379,6 +390,15 @@ def current_child() -> ChildContext:
     return child
 
 
+def _started_event(child: ChildContext) -> None:
+    if telemetry_enabled():
+        emit(
+            "child.started",
+            child.path,
+            {"id": child.spec.id, "restarts": child.restarts, "value": child.value},
+        )
+
+
 class _StartStatus:
     """The ``task_status`` handed to a child: marks it running, then forwards to
     Trio's own status so ``nursery.start`` returns the value."""
@@ -395,6 +415,7 @@ class _StartStatus:
             raise RuntimeError(f"child {child.path!r} called task_status.started() twice")
         child.value = value
         child.state = _State.RUNNING
+        _started_event(child)
         self._outer.started(value)
 
 
@@ -545,6 +566,7 @@ class Supervisor:
             await self._stop(child)
             if child.spec.restart == "temporary":
                 del self._children[child_id]
+            self._final(child)
             self._check_idle()
 
     async def restart_child(self, child_id: str) -> Any:
@@ -624,21 +646,15 @@ class Supervisor:
         child.error = None
         child.value = None
         child._stop = None
+        child._stop_hook = None
         child._done = None
         child.scope = trio.CancelScope()
         if child.spec._takes_status:
-            value = await self._nursery.start(self._run_child, child)
-        else:
-            child.state = _State.RUNNING
-            self._nursery.start_soon(self._run_child, child)
-            value = None
-        if telemetry_enabled():
-            emit(
-                "child.started",
-                child.path,
-                {"id": child.spec.id, "restarts": child.restarts, "value": value},
-            )
-        return value
+            return await self._nursery.start(self._run_child, child)
+        child.state = _State.RUNNING
+        self._nursery.start_soon(self._run_child, child)
+        _started_event(child)
+        return None
 
     async def _run_child(
         self, child: ChildContext, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED
@@ -651,7 +667,12 @@ class Supervisor:
         error: BaseException | None = None
         try:
             with scope:
-                if spec._takes_status:
+                chain = current_interceptors()
+                if chain:
+                    await run_child_start(
+                        chain, child, lambda: self._call_start(child, task_status)
+                    )
+                elif spec._takes_status:
                     await spec.start(*spec.args, task_status=_StartStatus(child, task_status))
                 else:
                     await spec.start(*spec.args)
@@ -678,6 +699,14 @@ class Supervisor:
         if scope.cancelled_caught and child.kill_reason is not None and error is None:
             error = ChildKilled(child.path, child.kill_reason)
         self._exited(child, error, reported=True)
+
+    @staticmethod
+    async def _call_start(child: ChildContext, task_status: trio.TaskStatus[Any]) -> None:
+        spec = child.spec
+        if spec._takes_status:
+            await spec.start(*spec.args, task_status=_StartStatus(child, task_status))
+        else:
+            await spec.start(*spec.args)
 
     def _exited(self, child: ChildContext, error: BaseException | None, *, reported: bool) -> None:
         """Synchronous exit bookkeeping, run in the dying child's task."""
@@ -713,6 +742,12 @@ class Supervisor:
         if child._done is not None:
             child._done.set()
 
+    @staticmethod
+    def _final(child: ChildContext) -> None:
+        hook = child.spec.on_stopped
+        if hook is not None:
+            hook()
+
     def _wants_restart(self, child: ChildContext, error: BaseException | None) -> bool:
         restart = child.spec.restart
         if self._closing or restart == "temporary":
@@ -727,6 +762,8 @@ class Supervisor:
         assert scope is not None
         child.state = _State.STOPPING
         child.stop_requested.set()
+        if child._stop_hook is not None:
+            child._stop_hook()
         grace = child.spec.shutdown
         if grace is not None:
             if grace <= 0:
@@ -745,6 +782,7 @@ class Supervisor:
             await self._stop(child)
             if child.spec.restart == "temporary" and child.state is _State.STOPPED:
                 self._children.pop(child.spec.id, None)
+            self._final(child)
 
     def _all_stopped(self) -> bool:
         return all(c.state is _State.STOPPED for c in self._children.values())
@@ -811,6 +849,7 @@ class Supervisor:
         if not wants:
             if child.spec.restart == "temporary":
                 self._children.pop(child.spec.id, None)
+            self._final(child)
             await self._maybe_auto_shutdown(child)
             return
         now = trio.current_time()
@@ -828,6 +867,7 @@ class Supervisor:
             await self._stop(other)
             if other.spec.restart == "temporary":
                 self._children.pop(other.spec.id, None)
+                self._final(other)
         delay = 0.0
         if self.backoff is not None:
             delay = self.backoff.delay(len(self._restarts), self._rng)

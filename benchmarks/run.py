@@ -1,0 +1,607 @@
+"""Side-by-side benchmarks: jido_trio against bare Trio (and triotp).
+
+``python benchmarks/run.py`` runs every benchmark and prints one line each::
+
+    BENCH <name> ratio=<x> target<=<y> PASS|MISS [triotp_ratio=<z>]
+
+followed by indented raw figures. Every ratio is measured in this one process,
+against bare Trio doing the same work (the physical limit), with a warm-up and
+interleaved repeats (best of k; medians are reported too). triotp 0.2.1 pins
+trio < 0.20, so it runs in its own virtual environment
+(``benchmarks/.triotp-venv``, created on demand) through ``triotp_bench.py``,
+and is compared by its ratio to bare Trio measured in that same environment.
+
+Options: ``--quick`` (a small size of each, a few seconds in all; targets are
+shown, never enforced), ``--json PATH`` (write every figure), ``--no-triotp``,
+``--only NAME`` (repeatable, or comma-separated), ``--strict`` (exit 1 on a
+MISS; by default the exit status is 0 unless a benchmark crashes).
+
+Adding a benchmark: write ``def my_bench(quick: bool) -> Figures`` returning a
+dict with at least ``"ratio"`` (plus any raw figures: a float, int, str, or a
+nested dict of them), and decorate it with ``@bench("name", target=..., direction="<=")``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import trio
+import trio.testing
+
+import jido_trio
+
+HERE = Path(__file__).resolve().parent
+TRIOTP_VENV = HERE / ".triotp-venv"
+TRIOTP_SCRIPT = HERE / "triotp_bench.py"
+TRIOTP_VERSION = "0.2.1"
+
+Figures = dict[str, Any]
+Direction = Literal["<=", ">="]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One benchmark: ``fn(quick)`` returns its figures, with ``"ratio"``."""
+
+    name: str
+    target: float
+    direction: Direction
+    fn: Callable[[bool], Figures]
+    doc: str = ""
+    #: key of this benchmark in triotp_bench.py's JSON output, if triotp has one
+    triotp: str | None = None
+
+    def verdict(self, ratio: float) -> str:
+        ok = ratio <= self.target if self.direction == "<=" else ratio >= self.target
+        return "PASS" if ok else "MISS"
+
+
+BENCHMARKS: list[Bench] = []
+
+
+def bench(
+    name: str, *, target: float, direction: Direction = "<=", triotp: str | None = None
+) -> Callable[[Callable[[bool], Figures]], Callable[[bool], Figures]]:
+    """Register ``fn(quick) -> figures`` as a benchmark."""
+
+    def register(fn: Callable[[bool], Figures]) -> Callable[[bool], Figures]:
+        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+        BENCHMARKS.append(Bench(name, target, direction, fn, doc, triotp))
+        return fn
+
+    return register
+
+
+# --------------------------------------------------------------- measuring
+@dataclass
+class Samples:
+    """Repeated measurements of one quantity (seconds or bytes)."""
+
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def best(self) -> float:
+        return min(self.values)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+
+def run_trio(fn: Callable[[], Awaitable[T]]) -> T:
+    """One fresh ``trio.run`` after a full collection, so runs do not share garbage."""
+    gc.collect()
+    return trio.run(fn)
+
+
+def side_by_side(
+    sides: dict[str, Callable[[], dict[str, float]]], repeats: int
+) -> dict[str, dict[str, Samples]]:
+    """Run each side once to warm up, then ``repeats`` times interleaved
+    (a, b, a, b, ...) so background load hits both sides alike. Each call returns
+    named phase figures; they are collected per side and phase."""
+    for fn in sides.values():
+        fn()
+    out: dict[str, dict[str, Samples]] = {name: {} for name in sides}
+    for i in range(repeats):
+        order = list(sides.items())
+        if i % 2:
+            order.reverse()
+        for name, fn in order:
+            for phase, value in fn().items():
+                out[name].setdefault(phase, Samples()).values.append(value)
+    return out
+
+
+def us(seconds: float, n: int) -> float:
+    return round(seconds / n * 1e6, 3)
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1e3, 3)
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 3) if b > 0 else math.inf
+
+
+# ----------------------------------------------------------- the workloads
+class Crasher:
+    """A child that raises ``crashes`` times, then returns normally."""
+
+    def __init__(self, crashes: int) -> None:
+        self.left = crashes
+
+    async def __call__(self) -> None:
+        if self.left <= 0:
+            return
+        self.left -= 1
+        raise RuntimeError("crash")
+
+
+async def idle() -> None:
+    await trio.sleep_forever()
+
+
+async def polite() -> None:
+    """An idle child that leaves when asked to stop (graceful shutdown)."""
+    await jido_trio.current_child().stop_requested.wait()
+
+
+async def waits_for(event: trio.Event) -> None:
+    await event.wait()
+
+
+def restart_ours(n: int) -> dict[str, float]:
+    async def main() -> dict[str, float]:
+        crasher = Crasher(n)
+        t0 = time.perf_counter()
+        async with jido_trio.open_supervisor(max_restarts=10 * n + 10, max_seconds=0.001) as sup:
+            await sup.start_child(jido_trio.ChildSpec("crasher", crasher, restart="transient"))
+        t1 = time.perf_counter()
+        assert crasher.left == 0
+        return {"total": t1 - t0}
+
+    return run_trio(main)
+
+
+def restart_bare(n: int) -> dict[str, float]:
+    async def main() -> dict[str, float]:
+        crasher = Crasher(n)
+        t0 = time.perf_counter()
+        for _ in range(n + 1):
+            try:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(crasher)
+            except* RuntimeError:
+                pass
+        t1 = time.perf_counter()
+        assert crasher.left == 0
+        return {"total": t1 - t0}
+
+    return run_trio(main)
+
+
+Teardown = Literal["shutdown", "cancel", "graceful"]
+
+
+def spawn_ours(n: int, teardown: Teardown) -> dict[str, float]:
+    """Spawn ``n`` idle children one ``start_child`` at a time (spec built in the
+    loop, as a user does), wait until all are parked, then tear down."""
+    start = polite if teardown == "graceful" else idle
+    shutdown = 5.0 if teardown == "graceful" else 0.0
+
+    async def main() -> dict[str, float]:
+        with trio.CancelScope() as outer:
+            t0 = time.perf_counter()
+            async with jido_trio.open_supervisor() as sup:
+                for i in range(n):
+                    spec = jido_trio.ChildSpec(f"c{i}", start, shutdown=shutdown)
+                    await sup.start_child(spec)
+                await trio.testing.wait_all_tasks_blocked()
+                t1 = time.perf_counter()
+                if teardown == "cancel":
+                    outer.cancel()
+                else:
+                    await sup.shutdown()
+        t2 = time.perf_counter()
+        return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
+
+    return run_trio(main)
+
+
+def spawn_bare(n: int, teardown: Teardown) -> dict[str, float]:
+    """``n`` bare tasks in a nursery; teardown cancels the nursery, or (graceful)
+    sets each task's own event and waits for the nursery."""
+
+    async def main() -> dict[str, float]:
+        t0 = time.perf_counter()
+        async with trio.open_nursery() as nursery:
+            events: list[trio.Event] = []
+            for _ in range(n):
+                if teardown == "graceful":
+                    event = trio.Event()
+                    events.append(event)
+                    nursery.start_soon(waits_for, event)
+                else:
+                    nursery.start_soon(idle)
+            await trio.testing.wait_all_tasks_blocked()
+            t1 = time.perf_counter()
+            if teardown == "graceful":
+                for event in reversed(events):
+                    event.set()
+            else:
+                nursery.cancel_scope.cancel()
+        t2 = time.perf_counter()
+        return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
+
+    return run_trio(main)
+
+
+def spawn_bare_sequential(n: int) -> dict[str, float]:
+    """The floor for OTP's ordered stop: cancel bare tasks one at a time in
+    reverse order, waiting for each to finish before the next."""
+
+    async def child(scope: trio.CancelScope, done: trio.Event) -> None:
+        with scope:
+            await trio.sleep_forever()
+        done.set()
+
+    async def main() -> dict[str, float]:
+        t0 = time.perf_counter()
+        async with trio.open_nursery() as nursery:
+            pairs = [(trio.CancelScope(), trio.Event()) for _ in range(n)]
+            for scope, done in pairs:
+                nursery.start_soon(child, scope, done)
+            await trio.testing.wait_all_tasks_blocked()
+            t1 = time.perf_counter()
+            for scope, done in reversed(pairs):
+                scope.cancel()
+                await done.wait()
+        t2 = time.perf_counter()
+        return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
+
+    return run_trio(main)
+
+
+def memory_ours(n: int) -> dict[str, float]:
+    async def main() -> dict[str, float]:
+        with trio.CancelScope() as outer:
+            async with jido_trio.open_supervisor() as sup:
+                # one child first, so lazily built structures are not counted
+                await sup.start_child(jido_trio.ChildSpec("warm", idle, shutdown=0))
+                await trio.testing.wait_all_tasks_blocked()
+                gc.collect()
+                tracemalloc.start()
+                before = tracemalloc.get_traced_memory()[0]
+                specs = [jido_trio.ChildSpec(f"c{i}", idle, shutdown=0) for i in range(n)]
+                after_specs = tracemalloc.get_traced_memory()[0]
+                for spec in specs:
+                    await sup.start_child(spec)
+                await trio.testing.wait_all_tasks_blocked()
+                gc.collect()
+                after = tracemalloc.get_traced_memory()[0]
+                tracemalloc.stop()
+                outer.cancel()
+        return {"total": after - before, "specs": after_specs - before}
+
+    return run_trio(main)
+
+
+def memory_bare(n: int) -> dict[str, float]:
+    async def main() -> dict[str, float]:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(idle)
+            await trio.testing.wait_all_tasks_blocked()
+            gc.collect()
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(n):
+                nursery.start_soon(idle)
+            await trio.testing.wait_all_tasks_blocked()
+            gc.collect()
+            after = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+            nursery.cancel_scope.cancel()
+        return {"total": after - before}
+
+    return run_trio(main)
+
+
+# ------------------------------------------------------------ benchmarks
+@bench("restart", target=1.5, triotp="restart")
+def bench_restart(quick: bool) -> Figures:
+    """one_for_one restart of a crashing child, vs a bare nursery-per-attempt loop."""
+    n = 200 if quick else 2000
+    k = 3 if quick else 7
+    res = side_by_side({"ours": lambda: restart_ours(n), "bare": lambda: restart_bare(n)}, k)
+    ours, bare = res["ours"]["total"], res["bare"]["total"]
+    return {
+        "ratio": ratio(ours.best, bare.best),
+        "n": n,
+        "repeats": k,
+        "ours_s": round(ours.best, 6),
+        "bare_s": round(bare.best, 6),
+        "ours_us_per_restart": us(ours.best, n),
+        "bare_us_per_attempt": us(bare.best, n),
+        "median_ratio": ratio(ours.median, bare.median),
+    }
+
+
+def spawn_figures(res: dict[str, dict[str, Samples]], n: int) -> Figures:
+    ours, bare = res["ours"], res["bare"]
+    return {
+        "ratio": ratio(ours["total"].best, bare["total"].best),
+        "spawn_ratio": ratio(ours["spawn"].best, bare["spawn"].best),
+        "teardown_ratio": ratio(ours["teardown"].best, bare["teardown"].best),
+        "ours_spawn_us": us(ours["spawn"].best, n),
+        "bare_spawn_us": us(bare["spawn"].best, n),
+        "ours_teardown_us": us(ours["teardown"].best, n),
+        "bare_teardown_us": us(bare["teardown"].best, n),
+        "ours_total_ms": ms(ours["total"].best),
+        "bare_total_ms": ms(bare["total"].best),
+        "median_ratio": ratio(ours["total"].median, bare["total"].median),
+    }
+
+
+@bench("spawn_teardown", target=2.0, triotp="spawn_teardown")
+def bench_spawn_teardown(quick: bool) -> Figures:
+    """spawn N supervised idle children and tear them down, vs N bare tasks then cancel.
+
+    The headline is shutdown=0 children stopped by ``sup.shutdown()``; the
+    ``cancel`` (enclosing scope cancelled) and ``graceful`` (default 5 s grace,
+    children leave on ``stop_requested``) variants are reported beside it.
+    """
+    n = 1000 if quick else 10_000
+    k = 3 if quick else 5
+    figures: Figures = {"n": n, "repeats": k}
+    for teardown in ("shutdown", "cancel", "graceful"):
+        bare_kind: Teardown = "graceful" if teardown == "graceful" else "cancel"
+        res = side_by_side(
+            {
+                "ours": lambda t=teardown: spawn_ours(n, t),  # type: ignore[misc]
+                "bare": lambda t=bare_kind: spawn_bare(n, t),  # type: ignore[misc]
+            },
+            k,
+        )
+        figures[teardown] = spawn_figures(res, n)
+    seq = side_by_side({"bare_seq": lambda: spawn_bare_sequential(n)}, k)["bare_seq"]
+    figures["bare_sequential_teardown_us"] = us(seq["teardown"].best, n)
+    figures["ratio"] = figures["shutdown"]["ratio"]
+    return figures
+
+
+@bench("memory_per_child", target=1.5)
+def bench_memory(quick: bool) -> Figures:
+    """bytes per idle supervised child (spec included) vs per bare idle task (tracemalloc)."""
+    n = 1000 if quick else 10_000
+    k = 1 if quick else 3
+    res = side_by_side({"ours": lambda: memory_ours(n), "bare": lambda: memory_bare(n)}, k)
+    ours, bare = res["ours"], res["bare"]
+    per_ours = ours["total"].median / n
+    per_bare = bare["total"].median / n
+    return {
+        "ratio": ratio(per_ours, per_bare),
+        "n": n,
+        "ours_bytes_per_child": round(per_ours),
+        "bare_bytes_per_task": round(per_bare),
+        "spec_bytes_per_child": round(ours["specs"].median / n),
+        "ours_without_spec_ratio": ratio(per_ours - ours["specs"].median / n, per_bare),
+    }
+
+
+@bench("teardown_linear", target=12.0, triotp="teardown_linear")
+def bench_teardown_linear(quick: bool) -> Figures:
+    """sup.shutdown() time at 10N children over time at N (linear = 10)."""
+    n = 100 if quick else 1000
+    k = 3 if quick else 7
+    figures: Figures = {"n": n, "n10": 10 * n, "repeats": k}
+    for kind in ("shutdown", "graceful"):
+        res = side_by_side(
+            {
+                "small": lambda t=kind: spawn_ours(n, t),  # type: ignore[misc]
+                "large": lambda t=kind: spawn_ours(10 * n, t),  # type: ignore[misc]
+            },
+            k,
+        )
+        small, large = res["small"]["teardown"], res["large"]["teardown"]
+        figures[kind] = {
+            "ratio": ratio(large.median, small.median),
+            "n_ms": ms(small.median),
+            "n10_ms": ms(large.median),
+            "n_us_per_child": us(small.median, n),
+            "n10_us_per_child": us(large.median, 10 * n),
+        }
+    res = side_by_side(
+        {"small": lambda: spawn_bare(n, "cancel"), "large": lambda: spawn_bare(10 * n, "cancel")},
+        k,
+    )
+    figures["bare_cancel"] = {
+        "ratio": ratio(res["large"]["teardown"].median, res["small"]["teardown"].median),
+        "n_ms": ms(res["small"]["teardown"].median),
+        "n10_ms": ms(res["large"]["teardown"].median),
+    }
+    figures["ratio"] = figures["shutdown"]["ratio"]
+    return figures
+
+
+# ---------------------------------------------------------------- triotp
+def triotp_python() -> Path:
+    return TRIOTP_VENV / "bin" / "python"
+
+
+def ensure_triotp_venv() -> str | None:
+    """Create the triotp venv if needed; return why it is unusable, or None."""
+    py = triotp_python()
+    probe = [str(py), "-c", f"import triotp, importlib.metadata as m; assert m.version('triotp') == '{TRIOTP_VERSION}'"]
+    if py.exists() and subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        return None
+    print(f"triotp: creating {TRIOTP_VENV.relative_to(HERE.parent)} ...", file=sys.stderr)
+    steps = [
+        ["python3", "-m", "venv", str(TRIOTP_VENV)],
+        [str(py), "-m", "pip", "install", "-q", f"triotp=={TRIOTP_VERSION}"],
+    ]
+    for cmd in steps:
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{' '.join(cmd[:3])}: {exc}"
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return f"{' '.join(cmd[:3])} failed: {tail}"
+    if subprocess.run(probe, capture_output=True, check=False).returncode != 0:
+        return "triotp does not import in the new venv"
+    return None
+
+
+def run_triotp(quick: bool, only: list[str]) -> tuple[dict[str, Any] | None, str | None]:
+    why = ensure_triotp_venv()
+    if why is not None:
+        return None, why
+    cmd = [str(triotp_python()), str(TRIOTP_SCRIPT)]
+    if quick:
+        cmd.append("--quick")
+    for name in only:
+        cmd += ["--only", name]
+    print("triotp: measuring in its own venv ...", file=sys.stderr)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    except subprocess.TimeoutExpired:
+        return None, "triotp_bench.py timed out after 900 s"
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"triotp_bench.py failed: {tail}"
+    try:
+        data: dict[str, Any] = json.loads(done.stdout)
+    except json.JSONDecodeError as exc:
+        return None, f"triotp_bench.py printed no JSON: {exc}"
+    return data, None
+
+
+# ---------------------------------------------------------------- report
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def print_figures(figures: Figures, indent: str = "    ") -> None:
+    flat = [(k, v) for k, v in figures.items() if not isinstance(v, dict) and k != "ratio"]
+    if flat:
+        print(indent + "  ".join(f"{k}={format_value(v)}" for k, v in flat))
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            inner = "  ".join(f"{k}={format_value(v)}" for k, v in value.items())
+            print(f"{indent}{key}: {inner}")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "trio": trio.__version__,
+        "jido_trio": jido_trio.__version__,
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    names = [b.name for b in BENCHMARKS]
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds in all")
+    p.add_argument("--json", metavar="PATH", help="write every figure to PATH")
+    p.add_argument("--no-triotp", action="store_true", help="skip the triotp comparison")
+    p.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help=f"one of {', '.join(names)}"
+    )
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = p.parse_args(argv)
+    only = [n for item in args.only for n in item.split(",") if n]
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        p.error(f"unknown benchmark(s) {', '.join(unknown)}; expected some of {', '.join(names)}")
+    args.only = only
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    selected = [b for b in BENCHMARKS if not args.only or b.name in args.only]
+    started = time.perf_counter()
+    report: dict[str, Any] = {
+        "date": datetime.date.today().isoformat(),
+        "quick": args.quick,
+        "machine": machine(),
+        "benchmarks": {},
+    }
+
+    triotp: dict[str, Any] | None = None
+    if not args.no_triotp and any(b.triotp for b in selected):
+        wanted = [b.triotp for b in selected if b.triotp]
+        triotp, why = run_triotp(args.quick, wanted if args.only else [])
+        if why is not None:
+            print(f"triotp: skipped ({why})")
+        report["triotp"] = triotp if triotp is not None else {"skipped": why}
+
+    crashed = missed = 0
+    for b in selected:
+        t0 = time.perf_counter()
+        try:
+            figures = b.fn(args.quick)
+            value = float(figures["ratio"])
+        except Exception as exc:
+            crashed += 1
+            print(f"BENCH {b.name} CRASH {type(exc).__name__}: {exc}")
+            traceback.print_exc()
+            report["benchmarks"][b.name] = {"error": f"{type(exc).__name__}: {exc}"}
+            continue
+        verdict = b.verdict(value)
+        missed += verdict == "MISS"
+        line = f"BENCH {b.name} ratio={value:.2f} target{b.direction}{b.target:g} {verdict}"
+        tp = (triotp or {}).get("benchmarks", {}).get(b.triotp or "", None)
+        if tp is not None:
+            line += f" triotp_ratio={float(tp['ratio']):.2f}"
+        print(line)
+        print_figures(figures)
+        if tp is not None:
+            print_figures({"triotp": {k: v for k, v in tp.items() if not isinstance(v, dict)}})
+        print(f"    ({time.perf_counter() - t0:.1f} s)", flush=True)
+        report["benchmarks"][b.name] = {
+            "ratio": value,
+            "target": b.target,
+            "direction": b.direction,
+            "verdict": verdict,
+            "figures": figures,
+            "triotp": tp,
+        }
+
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    print(f"# {len(selected)} benchmark(s) in {report['seconds']:.1f} s"
+          + (" (quick: targets not enforced)" if args.quick else ""))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if crashed:
+        return 1
+    return 1 if args.strict and missed and not args.quick else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

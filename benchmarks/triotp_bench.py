@@ -1,0 +1,260 @@
+"""triotp 0.2.1 against bare Trio, in triotp's own virtual environment.
+
+triotp pins trio < 0.20, so ``run.py`` runs this script with
+``benchmarks/.triotp-venv/bin/python``; both sides here use that venv's trio,
+and ``run.py`` compares triotp's *ratio* to bare Trio with jido_trio's ratio to
+bare Trio. Prints one JSON document on stdout; progress goes to stderr.
+
+Workloads (the same as run.py's, written with triotp's API):
+
+- ``restart``: a child that crashes N times, then returns, under
+  ``triotp.supervisor.start`` (TRANSIENT, max_restarts large) vs a bare
+  nursery-per-attempt loop.
+- ``spawn_teardown``: N idle children started by ``supervisor.start`` (one
+  ``nursery.start`` of a monitor per child), torn down by cancelling the
+  enclosing nursery (triotp has no ordered shutdown), vs N bare tasks then cancel.
+- ``teardown_linear``: triotp's teardown time at 10N over its time at N.
+
+triotp logs through logbook; as ``triotp.node.run`` does by default, a
+``NullHandler`` is bound so no log line is written.
+
+Large sizes are capped: a run whose predicted time (fitted from the smaller
+sizes) exceeds the budget is skipped and its figure extrapolated, which the
+output says (``"extrapolated": true``).
+"""
+
+import argparse
+import gc
+import json
+import math
+import statistics
+import sys
+import time
+
+import logbook
+import trio
+import trio.testing
+from triotp import supervisor
+
+BUDGET_S = 20.0  # most one triotp run may be predicted to take before it is skipped
+
+
+def log(msg):
+    print(f"triotp_bench: {msg}", file=sys.stderr, flush=True)
+
+
+class Crasher:
+    def __init__(self, crashes):
+        self.left = crashes
+
+    async def __call__(self):
+        if self.left <= 0:
+            return
+        self.left -= 1
+        raise RuntimeError("crash")
+
+
+async def idle():
+    await trio.sleep_forever()
+
+
+def run(fn, *args):
+    gc.collect()
+    return trio.run(fn, *args)
+
+
+# ------------------------------------------------------------ restart
+async def restart_triotp(n):
+    crasher = Crasher(n)
+    spec = supervisor.child_spec(
+        id="crasher", task=crasher, args=[], restart=supervisor.restart_strategy.TRANSIENT
+    )
+    opts = supervisor.options(max_restarts=10 * n + 10, max_seconds=0.001)
+    t0 = time.perf_counter()
+    await supervisor.start([spec], opts)
+    t1 = time.perf_counter()
+    assert crasher.left == 0
+    return {"total": t1 - t0}
+
+
+async def restart_bare(n):
+    crasher = Crasher(n)
+    t0 = time.perf_counter()
+    for _ in range(n + 1):
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(crasher)
+        except RuntimeError:
+            pass
+    t1 = time.perf_counter()
+    assert crasher.left == 0
+    return {"total": t1 - t0}
+
+
+# ------------------------------------------------------ spawn / teardown
+async def spawn_triotp(n):
+    specs = [supervisor.child_spec(id=f"c{i}", task=idle, args=[]) for i in range(n)]
+    opts = supervisor.options()
+    t0 = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(supervisor.start, specs, opts)
+        await trio.testing.wait_all_tasks_blocked()
+        t1 = time.perf_counter()
+        nursery.cancel_scope.cancel()
+    t2 = time.perf_counter()
+    return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
+
+
+async def spawn_bare(n):
+    t0 = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        for _ in range(n):
+            nursery.start_soon(idle)
+        await trio.testing.wait_all_tasks_blocked()
+        t1 = time.perf_counter()
+        nursery.cancel_scope.cancel()
+    t2 = time.perf_counter()
+    return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
+
+
+# ---------------------------------------------------------- helpers
+def side_by_side(sides, repeats):
+    """Warm up each side, then run them interleaved; best (min) per phase."""
+    for fn, arg in sides.values():
+        run(fn, min(arg, 100))
+    samples = {name: {} for name in sides}
+    for i in range(repeats):
+        order = list(sides.items())
+        if i % 2:
+            order.reverse()
+        for name, (fn, arg) in order:
+            for phase, value in run(fn, arg).items():
+                samples[name].setdefault(phase, []).append(value)
+    return samples
+
+
+def best(values):
+    return min(values)
+
+
+def us(seconds, n):
+    return round(seconds / n * 1e6, 3)
+
+
+def bench_restart(quick):
+    n = 200 if quick else 2000
+    k = 3 if quick else 5
+    s = side_by_side({"triotp": (restart_triotp, n), "bare": (restart_bare, n)}, k)
+    t, b = best(s["triotp"]["total"]), best(s["bare"]["total"])
+    return {
+        "ratio": round(t / b, 3),
+        "n": n,
+        "repeats": k,
+        "triotp_s": round(t, 6),
+        "bare_s": round(b, 6),
+        "triotp_us_per_restart": us(t, n),
+        "bare_us_per_attempt": us(b, n),
+        "median_ratio": round(
+            statistics.median(s["triotp"]["total"]) / statistics.median(s["bare"]["total"]), 3
+        ),
+    }
+
+
+def measure_spawn_sizes(sizes, k):
+    """triotp's spawn/teardown at each size (ascending), skipping a size whose
+    predicted total exceeds the budget; returns {n: figures}."""
+    out = {}
+    for n in sizes:
+        measured = [m for m in sorted(out) if not out[m].get("extrapolated")]
+        predicted = None
+        if len(measured) >= 2:
+            a, b = measured[-2], measured[-1]
+            ta, tb = out[a]["triotp_total_s"], out[b]["triotp_total_s"]
+            exponent = max(1.0, math.log(tb / ta) / math.log(b / a))
+            predicted = tb * (n / b) ** exponent
+        if predicted is not None and predicted > BUDGET_S:
+            td_a, td_b = out[a]["triotp_teardown_s"], out[b]["triotp_teardown_s"]
+            td_exp = max(1.0, math.log(td_b / td_a) / math.log(b / a))
+            sp_per = out[b]["triotp_spawn_s"] / b
+            out[n] = {
+                "extrapolated": True,
+                "triotp_total_s": round(predicted, 3),
+                "triotp_spawn_s": round(sp_per * n, 3),
+                "triotp_teardown_s": round(td_b * (n / b) ** td_exp, 3),
+                "teardown_exponent": round(td_exp, 2),
+            }
+            log(f"n={n}: predicted {predicted:.1f} s > {BUDGET_S} s budget; extrapolated")
+            continue
+        reps = 1 if predicted is not None and predicted > 3.0 else k
+        log(f"spawn/teardown n={n} x{reps}")
+        s = side_by_side({"triotp": (spawn_triotp, n), "bare": (spawn_bare, n)}, reps)
+        tp, bare = s["triotp"], s["bare"]
+        out[n] = {
+            "extrapolated": False,
+            "repeats": reps,
+            "triotp_total_s": round(best(tp["total"]), 6),
+            "triotp_spawn_s": round(best(tp["spawn"]), 6),
+            "triotp_teardown_s": round(best(tp["teardown"]), 6),
+            "bare_total_s": round(best(bare["total"]), 6),
+            "bare_spawn_s": round(best(bare["spawn"]), 6),
+            "bare_teardown_s": round(best(bare["teardown"]), 6),
+        }
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--only", action="append", default=[])
+    args = p.parse_args()
+    wanted = set(args.only) or {"restart", "spawn_teardown", "teardown_linear"}
+    result = {
+        "triotp": __import__("importlib.metadata").metadata.version("triotp"),
+        "trio": trio.__version__,
+        "python": sys.version.split()[0],
+        "budget_s": BUDGET_S,
+        "benchmarks": {},
+    }
+    with logbook.NullHandler().applicationbound():
+        if "restart" in wanted:
+            log("restart")
+            result["benchmarks"]["restart"] = bench_restart(args.quick)
+        if wanted & {"spawn_teardown", "teardown_linear"}:
+            n = 1000 if args.quick else 10_000
+            small = n // 10
+            k = 3
+            sizes = sorted({small, 2 * small, n})
+            by_size = measure_spawn_sizes(sizes, k)
+            result["sizes"] = {str(m): v for m, v in by_size.items()}
+            big, little = by_size[n], by_size[small]
+            if "spawn_teardown" in wanted:
+                fig = {"n": n, "extrapolated": big["extrapolated"]}
+                bare = big.get("bare_total_s")
+                if bare is None:
+                    # extrapolated: bare trio is linear, scale it from the small size
+                    bare = little["bare_total_s"] * n / small
+                    fig["bare_total_s_scaled"] = round(bare, 6)
+                fig["ratio"] = round(big["triotp_total_s"] / bare, 3)
+                fig["triotp_spawn_us"] = us(big["triotp_spawn_s"], n)
+                fig["triotp_teardown_us"] = us(big["triotp_teardown_s"], n)
+                fig["triotp_total_s"] = big["triotp_total_s"]
+                if not big["extrapolated"]:
+                    fig["bare_spawn_us"] = us(big["bare_spawn_s"], n)
+                    fig["bare_teardown_us"] = us(big["bare_teardown_s"], n)
+                    fig["bare_total_s"] = big["bare_total_s"]
+                result["benchmarks"]["spawn_teardown"] = fig
+            if "teardown_linear" in wanted:
+                result["benchmarks"]["teardown_linear"] = {
+                    "ratio": round(big["triotp_teardown_s"] / little["triotp_teardown_s"], 3),
+                    "n": small,
+                    "n10": n,
+                    "n_ms": round(little["triotp_teardown_s"] * 1e3, 3),
+                    "n10_ms": round(big["triotp_teardown_s"] * 1e3, 3),
+                    "extrapolated": big["extrapolated"],
+                }
+    json.dump(result, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
