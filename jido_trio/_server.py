@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import math
 import sys
 from collections import deque
 from typing import Any, Final, Literal
@@ -86,27 +87,118 @@ class AgentStats:
 
 
 class _Reply:
-    __slots__ = ("error", "event", "value")
+    """A one-shot reply slot for exactly one waiter, with its own deadline.
 
-    def __init__(self) -> None:
-        self.event = trio.Event()
+    A ``trio.move_on_after`` scope per call costs as much as the rest of a
+    call together, so call deadlines live in one heap per Trio run, watched by
+    one system task (:class:`_Deadlines`).
+    """
+
+    __slots__ = ("deadline", "done", "error", "task", "timed_out", "value")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.done = False
+        self.timed_out = False
+        self.task: trio.lowlevel.Task | None = None
         self.value: Any = None
         self.error: BaseException | None = None
 
     def set(self, value: Any = None, error: BaseException | None = None) -> None:
-        if not self.event.is_set():  # duplicates and late replies are dropped
-            self.value = value
-            self.error = error
-            self.event.set()
+        if self.done:  # duplicates and late replies are dropped
+            return
+        self.done = True
+        self.value = value
+        self.error = error
+        self._wake()
+
+    def expire(self) -> None:
+        if not self.done:
+            self.done = True
+            self.timed_out = True
+            self._wake()
+
+    def _wake(self) -> None:
+        task = self.task
+        if task is not None:
+            self.task = None
+            trio.lowlevel.reschedule(task)
+        _deadlines().settle(self)
+
+    def _abort(self, _: Any) -> trio.lowlevel.Abort:
+        self.task = None
+        self.done = True  # the caller is gone: a late reply is dropped
+        _deadlines().settle(self)
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    async def wait(self) -> None:
+        if self.done:
+            await trio.lowlevel.checkpoint()
+            return
+        self.task = trio.lowlevel.current_task()
+        await trio.lowlevel.wait_task_rescheduled(self._abort)
+
+
+class _Deadlines:
+    """The pending ``call`` deadlines of one Trio run, in a heap, and the one
+    system task that expires them at exactly their deadline."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[float, int, _Reply]] = []
+        self.seq = 0
+        self.scope: trio.CancelScope | None = None
+        trio.lowlevel.spawn_system_task(self._watch, name="jido_trio.call_deadlines")
+
+    def add(self, reply: _Reply) -> None:
+        self.seq += 1
+        heap = self.heap
+        heapq.heappush(heap, (reply.deadline, self.seq, reply))
+        scope = self.scope
+        if scope is not None and reply.deadline < scope.deadline:
+            scope.deadline = reply.deadline
+
+    def settle(self, reply: _Reply) -> None:
+        """Drop finished replies from the top of the heap. The watcher's own
+        deadline is left as is (moving it costs as much as a call): it may
+        wake once for nothing, then re-arms for the next live deadline."""
+        heap = self.heap
+        if heap and heap[0][2] is reply:
+            while heap and heap[0][2].done:
+                heapq.heappop(heap)
+
+    async def _watch(self) -> None:
+        heap = self.heap
+        while True:
+            now = trio.current_time()
+            while heap and (heap[0][2].done or heap[0][0] <= now):
+                heapq.heappop(heap)[2].expire()
+            with trio.CancelScope(deadline=heap[0][0] if heap else math.inf) as scope:
+                self.scope = scope
+                await trio.sleep_forever()
+            self.scope = None
+
+
+_deadlines_var: trio.lowlevel.RunVar[_Deadlines] = trio.lowlevel.RunVar("jido_trio.call_deadlines")
+
+
+def _deadlines() -> _Deadlines:
+    try:
+        return _deadlines_var.get()
+    except LookupError:
+        deadlines = _Deadlines()
+        _deadlines_var.set(deadlines)
+        return deadlines
 
 
 class _Envelope:
-    __slots__ = ("handled", "message", "reply")
+    __slots__ = ("done", "handled", "message", "queued", "reply")
 
     def __init__(self, message: Message, reply: _Reply | None) -> None:
         self.message = message
         self.reply = reply
-        self.handled = False
+        self.handled = False  # an interceptor let it through to cmd
+        self.done = False  # counted: processed or dead-lettered
+        self.queued = False  # _enqueue got it into the mailbox
 
 
 _WAKE: Final = _Envelope(Signal("jido.wake", id="wake"), None)
@@ -204,6 +296,7 @@ class AgentRef:
         self._pending_reply: _Envelope | None = None
         self._registration: Registration | None = None
         self._last_result: Any = None
+        self._wake_pending = False
 
     def __repr__(self) -> str:
         status = "down" if self._down else "up"
@@ -231,7 +324,7 @@ class AgentRef:
     @property
     def queue_length(self) -> int:
         """Messages waiting in the mailbox."""
-        return self._send.statistics().current_buffer_used
+        return self._send.statistics().current_buffer_used - self._wake_pending
 
     @property
     def mailbox_size(self) -> int:
@@ -285,11 +378,25 @@ class AgentRef:
         caller gives up, the message is still processed and its reply dropped.
         """
         _check_message(message)
-        reply = _Reply()
-        with trio.move_on_after(timeout):
-            await self._enqueue(message, reply)
-            await reply.event.wait()
-        if not reply.event.is_set():
+        deadline = trio.current_time() + timeout
+        reply = _Reply(deadline)
+        env = _Envelope(message, reply)
+        if self._down:
+            self._sent += 1
+            self._dead_letter(env, "agent_stopped", None)
+        else:
+            try:  # fast path: no extra trip through the scheduler
+                self._send.send_nowait(env)
+                self._sent += 1
+            except trio.WouldBlock:
+                with trio.move_on_at(deadline):
+                    await self._enqueue(env)
+                if not env.queued:
+                    reply.expire()
+        if not reply.done and deadline < math.inf:
+            _deadlines().add(reply)
+        await reply.wait()
+        if reply.timed_out:
             raise CallTimeoutError(
                 f"call to agent {self.path!r} got no reply within {timeout:g}s "
                 f"(message {_describe(message)}; queue length {self.queue_length})"
@@ -304,7 +411,12 @@ class AgentRef:
         good is dead-lettered (reason ``"agent_stopped"``), as in Erlang a cast
         never fails. If ``cast`` is cancelled while waiting, nothing is sent."""
         _check_message(message)
-        await self._enqueue(message, None)
+        env = _Envelope(message, None)
+        if self._down:
+            self._sent += 1
+            self._dead_letter(env, "agent_stopped", None)
+            return
+        await self._enqueue(env)
 
     def cast_nowait(self, message: Message) -> None:
         """Like :meth:`cast`, but raises :class:`MailboxFullError` instead of
@@ -324,25 +436,26 @@ class AgentRef:
             ) from None
         self._sent += 1
 
-    async def _enqueue(self, message: Message, reply: _Reply | None) -> None:
-        env = _Envelope(message, reply)
-        if self._down:
-            self._sent += 1
-            self._dead_letter(env, "agent_stopped", None)
-            return
+    async def _enqueue(self, env: _Envelope) -> None:
+        """Wait for mailbox space; if cancelled meanwhile, nothing was sent."""
         self._sent += 1
+        sent = False
         try:
             await self._send.send(env)
-        except trio.BrokenResourceError:
+            sent = env.queued = True
+        except trio.BrokenResourceError:  # stopped for good while we waited
+            sent = env.queued = True
             self._dead_letter(env, "agent_stopped", None)
-        except BaseException:
-            self._sent -= 1  # cancelled while waiting for space: nothing was sent
-            raise
+        finally:
+            if not sent:
+                self._sent -= 1
 
     # ------------------------------------------------------ dead letters
     def _dead_letter(self, env: _Envelope, reason: str, error: BaseException | None) -> None:
         if env is _WAKE:
+            self._wake_pending = False
             return
+        env.done = True
         self._dead += 1
         letter = DeadLetter(env.message, reason, self.path, trio.current_time(), error)
         self._dead_letters.append(letter)
@@ -404,10 +517,11 @@ class AgentRef:
         # called synchronously when the supervisor begins a cooperative stop
         self._stopping = True
         # if busy, the loop checks _stopping between messages
-        with contextlib.suppress(
-            trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError
-        ):
-            self._send.send_nowait(_WAKE)
+        if not self._wake_pending:
+            busy = (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError)
+            with contextlib.suppress(*busy):
+                self._send.send_nowait(_WAKE)
+                self._wake_pending = True
 
     async def _load(self) -> Agent[Any]:
         if self._restart_from == "checkpoint":
@@ -453,28 +567,15 @@ class AgentRef:
         finally:
             self._sup = None
             inflight = self._inflight
-            if inflight is not None:
-                self._inflight = None
-                exc = sys.exc_info()[1]
-                if not inflight.handled:
-                    self._dead_letter(inflight, "crashed", exc)
-                elif inflight.reply is not None:
-                    self._fail_reply(inflight, exc)
-            pending = self._pending_reply
-            if pending is not None:
-                self._pending_reply = None
-                self._fail_reply(pending, sys.exc_info()[1])
+            self._inflight = None
+            self._pending_reply = None
             self._pending.clear()
+            if inflight is not None and not inflight.done:
+                # crashed (or was stopped) while processing it; a state it
+                # committed stays committed.
+                self._dead_letter(inflight, "crashed", sys.exc_info()[1])
         if self._stop_after is not None and self._stop_after != "normal":
             raise AgentStopError(self.path, self._stop_after)
-
-    def _fail_reply(self, env: _Envelope, exc: BaseException | None) -> None:
-        assert env.reply is not None
-        down = AgentDownError(
-            f"agent {self.path!r} crashed before answering {_describe(env.message)}"
-        )
-        down.__cause__ = exc
-        env.reply.set(error=down)
 
     async def _loop(self) -> bool:
         """Serve messages until stopped. Returns True when a ``SpawnAgent``
@@ -498,6 +599,7 @@ class AgentRef:
             else:
                 env = await recv.receive()
             if env is _WAKE:
+                self._wake_pending = False
                 continue
             self._inflight = env
             chain = current_interceptors()
@@ -612,6 +714,7 @@ class AgentRef:
         env = self._pending_reply
         self._pending_reply = None
         if env is not None:
+            env.done = True
             self._processed += 1
             if env.reply is not None:
                 env.reply.set(self._last_result)
