@@ -91,3 +91,5 @@ from ._supervisor import kill as kill
 from ._supervisor import open_supervisor as open_supervisor
 from ._supervisor import supervisor_spec as supervisor_spec
 from ._supervisor import tree as tree
+from ._trace import Recorder as Recorder
+from ._trace import TraceEvent as TraceEvent

@@ -4,7 +4,7 @@
 Interceptors are installed for a ``with`` block through a ContextVar, so they
 are scoped to a Trio run (or any task tree started inside the block), never
 process-global. chaos injects every fault through this seam; anyone may use it
-(the built-in :class:`SignalTelemetry` is one).
+(the built-in :class:`~jido_trio.Recorder` is one).
 """
 
 from __future__ import annotations

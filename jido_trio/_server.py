@@ -253,6 +253,42 @@ class AgentRef:
     :class:`AgentDownError`; a later ``restart_child`` revives the same ref.
     """
 
+    __slots__ = (
+        "_agent",
+        "_child",
+        "_children_options",
+        "_committed",
+        "_dead",
+        "_dead_letter_limit",
+        "_dead_letters",
+        "_down",
+        "_emit_seq",
+        "_incarnation",
+        "_inflight",
+        "_initial_state",
+        "_last_result",
+        "_mailbox_size",
+        "_path",
+        "_pending",
+        "_pending_reply",
+        "_processed",
+        "_recv",
+        "_registration",
+        "_restart_from",
+        "_send",
+        "_sent",
+        "_stop_after",
+        "_stopping",
+        "_store",
+        "_sup",
+        "_timer_seq",
+        "_timers",
+        "_wake_pending",
+        "definition",
+        "id",
+        "name",
+    )
+
     def __init__(
         self,
         id: str,
@@ -286,13 +322,14 @@ class AgentRef:
         self._processed = 0
         self._dead = 0
         self._inflight: _Envelope | None = None
-        self._dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_limit)
+        self._dead_letter_limit = dead_letter_limit
+        self._dead_letters: deque[DeadLetter] | None = None  # made on first use
         self._timers: list[tuple[float, int, Signal, float, int]] = []
         self._timer_seq = 0
         self._emit_seq = 0
         self._incarnation = 0
         self._sup: Supervisor | None = None
-        self._pending: deque[Any] = deque()
+        self._pending: list[Any] = []
         self._pending_reply: _Envelope | None = None
         self._registration: Registration | None = None
         self._last_result: Any = None
@@ -341,7 +378,7 @@ class AgentRef:
     def dead_letters(self) -> tuple[DeadLetter, ...]:
         """This agent's latest dead letters (up to ``dead_letter_limit``), oldest
         first."""
-        return tuple(self._dead_letters)
+        return tuple(self._dead_letters or ())
 
     def stats(self) -> AgentStats:
         """The mailbox accounting, see :class:`AgentStats`."""
@@ -458,6 +495,8 @@ class AgentRef:
         env.done = True
         self._dead += 1
         letter = DeadLetter(env.message, reason, self.path, trio.current_time(), error)
+        if self._dead_letters is None:
+            self._dead_letters = deque(maxlen=self._dead_letter_limit)
         self._dead_letters.append(letter)
         _office().append(letter)
         if telemetry_enabled():
@@ -709,7 +748,7 @@ class AgentRef:
             directive = pending[0]
             if isinstance(directive, SpawnAgent) and self._sup is None:
                 return True
-            pending.popleft()
+            del pending[0]
             await self._directive(directive)
         env = self._pending_reply
         self._pending_reply = None

@@ -650,9 +650,9 @@ class Supervisor:
         child._done = None
         child.scope = trio.CancelScope()
         if child.spec._takes_status:
-            return await self._nursery.start(self._run_child, child)
+            return await self._nursery.start(self._run_child, child, name=child.path)
         child.state = _State.RUNNING
-        self._nursery.start_soon(self._run_child, child)
+        self._nursery.start_soon(self._run_child, child, name=child.path)
         _started_event(child)
         return None
 

@@ -179,7 +179,9 @@ async def test_permanent_child_is_restarted_after_a_normal_return(
     """A permanent child that returns normally is restarted at once."""
     starts: list[float] = []
 
-    async def returns_once(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    async def returns_once(
+        *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
         starts.append(trio.current_time())
         task_status.started()
         if len(starts) == 1:
@@ -252,7 +254,11 @@ async def test_temporary_sibling_is_stopped_and_removed_by_a_one_for_all_restart
 ) -> None:
     """Under one_for_all a temporary sibling is stopped and removed, not restarted."""
     crew = Crew(stop_delay=0.5, crashes={"b": [10]})
-    specs = [crew.spec("a", restart="temporary"), crew.spec("b"), crew.spec("c", restart="temporary")]
+    specs = [
+        crew.spec("a", restart="temporary"),
+        crew.spec("b"),
+        crew.spec("c", restart="temporary"),
+    ]
     async with open_supervisor(specs, strategy="one_for_all") as sup:
         await trio.sleep_until(20)
         assert snapshot(sup) == [("b", "running", 1)]
@@ -272,7 +278,11 @@ async def test_temporary_child_after_the_crash_is_removed_by_a_rest_for_one_rest
     """Under rest_for_one a later temporary child is stopped and removed; an earlier one is
     left running."""
     crew = Crew(stop_delay=0.5, crashes={"b": [10]})
-    specs = [crew.spec("a", restart="temporary"), crew.spec("b"), crew.spec("c", restart="temporary")]
+    specs = [
+        crew.spec("a", restart="temporary"),
+        crew.spec("b"),
+        crew.spec("c", restart="temporary"),
+    ]
     async with open_supervisor(specs, strategy="rest_for_one") as sup:
         await trio.sleep_until(20)
         assert snapshot(sup) == [("a", "running", 0), ("b", "running", 1)]
@@ -566,7 +576,9 @@ async def test_backoff_without_jitter_delays_restarts_exponentially_up_to_the_ca
     n-th restart in the window."""
     starts: list[float] = []
 
-    async def crashes_at_once(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    async def crashes_at_once(
+        *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
         starts.append(trio.current_time())
         task_status.started()
         await trio.sleep(0.0625)
@@ -988,7 +1000,10 @@ async def test_unknown_child_id_lists_the_known_ones(
             "start=42 is not valid; expected an async function "
             "(called as start(*args) or start(*args, task_status=...))",
         ),
-        (lambda: ChildSpec("", idle), "id='' is not valid; expected a non-empty string without '/'"),
+        (
+            lambda: ChildSpec("", idle),
+            "id='' is not valid; expected a non-empty string without '/'",
+        ),
         (
             lambda: ChildSpec("a/b", idle),
             "id='a/b' is not valid; expected a non-empty string without '/'",
@@ -1005,7 +1020,10 @@ async def test_unknown_child_id_lists_the_known_ones(
             lambda: Backoff(initial=-0.5),
             "backoff.initial=-0.5 is not valid; expected a number >= 0",
         ),
-        (lambda: Backoff(maximum=True), "backoff.maximum=True is not valid; expected a number >= 0"),
+        (
+            lambda: Backoff(maximum=True),
+            "backoff.maximum=True is not valid; expected a number >= 0",
+        ),
         (lambda: Backoff(factor=0.5), "backoff.factor=0.5 is not valid; expected a number >= 1"),
         (
             lambda: Backoff(jitter=1.5),
