@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import hashlib
 import json
 import math
 import os
@@ -371,7 +372,7 @@ def memory_bare(n: int, scoped: bool = False) -> dict[str, float]:
 def bench_restart(quick: bool) -> Figures:
     """one_for_one restart of a crashing child, vs a bare nursery-per-attempt loop."""
     n = 200 if quick else 2000
-    k = 3 if quick else 7
+    k = 3 if quick else 15  # cheap (~0.1 s a run), and noisy: many repeats
     res = side_by_side({"ours": lambda: restart_ours(n), "bare": lambda: restart_bare(n)}, k)
     ours, bare = res["ours"]["total"], res["bare"]["total"]
     figures: Figures = {
@@ -574,6 +575,28 @@ def print_figures(figures: Figures, indent: str = "    ") -> None:
             print(f"{indent}{key}: {inner}")
 
 
+def source() -> dict[str, Any]:
+    """Which code was measured: the commit, whether the tree was dirty, and a
+    digest of the supervisor module (the tree may change between runs)."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=False
+            )
+        except OSError:
+            return ""
+        return done.stdout.strip()
+
+    sup = HERE.parent / "jido_trio" / "_supervisor.py"
+    digest = hashlib.sha256(sup.read_bytes()).hexdigest()[:12] if sup.exists() else ""
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--", "jido_trio")),
+        "supervisor_sha256": digest,
+    }
+
+
 def machine() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
@@ -612,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.date.today().isoformat(),
         "quick": args.quick,
         "machine": machine(),
+        "source": source(),
         "benchmarks": {},
     }
 
@@ -659,9 +683,12 @@ def main(argv: list[str] | None = None) -> int:
         }
 
     report["seconds"] = round(time.perf_counter() - started, 2)
+    src = report["source"]
     print(
         f"# {len(selected)} benchmark(s) in {report['seconds']:.1f} s"
         + (" (quick: targets not enforced)" if args.quick else "")
+        + f"; source {src['commit']}{'+dirty' if src['dirty'] else ''}"
+        + f" supervisor {src['supervisor_sha256']}"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -5,21 +5,6 @@ them are private (``_supervisor.py``, ``_agent.py``, ...). ``docs/design.md``
 gives a tour of the internals.
 """
 
-from ._errors import ChildKilled as ChildKilled
-from ._errors import ChildNotFoundError as ChildNotFoundError
-from ._errors import ChildRunningError as ChildRunningError
-from ._errors import DuplicateChildError as DuplicateChildError
-from ._errors import InvalidChildSpecError as InvalidChildSpecError
-from ._errors import JidoError as JidoError
-from ._errors import RegistryError as RegistryError
-from ._errors import RestartIntensityError as RestartIntensityError
-from ._errors import SupervisorClosedError as SupervisorClosedError
-from ._errors import TooManyChildrenError as TooManyChildrenError
-from ._telemetry import TelemetryEvent as TelemetryEvent
-from ._telemetry import attach_telemetry as attach_telemetry
-from ._telemetry import log_telemetry as log_telemetry
-
-__version__ = "0.1.0.dev0"
 from ._action import Action as Action
 from ._action import ActionResult as ActionResult
 from ._action import Instruction as Instruction
@@ -47,17 +32,27 @@ from ._errors import ActionError as ActionError
 from ._errors import AgentDownError as AgentDownError
 from ._errors import AgentStopError as AgentStopError
 from ._errors import CallTimeoutError as CallTimeoutError
+from ._errors import ChildKilled as ChildKilled
+from ._errors import ChildNotFoundError as ChildNotFoundError
+from ._errors import ChildRunningError as ChildRunningError
 from ._errors import ChildStartError as ChildStartError
+from ._errors import DuplicateChildError as DuplicateChildError
 from ._errors import InvalidActionError as InvalidActionError
 from ._errors import InvalidAgentDefError as InvalidAgentDefError
+from ._errors import InvalidChildSpecError as InvalidChildSpecError
 from ._errors import InvalidDirectiveError as InvalidDirectiveError
 from ._errors import InvalidParamsError as InvalidParamsError
 from ._errors import InvalidRegistrationError as InvalidRegistrationError
 from ._errors import InvalidRouteError as InvalidRouteError
 from ._errors import InvalidSignalError as InvalidSignalError
 from ._errors import InvalidStateError as InvalidStateError
+from ._errors import JidoError as JidoError
 from ._errors import MailboxFullError as MailboxFullError
+from ._errors import RegistryError as RegistryError
+from ._errors import RestartIntensityError as RestartIntensityError
 from ._errors import StoreError as StoreError
+from ._errors import SupervisorClosedError as SupervisorClosedError
+from ._errors import TooManyChildrenError as TooManyChildrenError
 from ._errors import UnknownActionError as UnknownActionError
 from ._errors import UnknownDirectiveError as UnknownDirectiveError
 from ._errors import UnroutableSignalError as UnroutableSignalError
@@ -91,5 +86,15 @@ from ._supervisor import kill as kill
 from ._supervisor import open_supervisor as open_supervisor
 from ._supervisor import supervisor_spec as supervisor_spec
 from ._supervisor import tree as tree
+from ._telemetry import TelemetryEvent as TelemetryEvent
+from ._telemetry import attach_telemetry as attach_telemetry
+from ._telemetry import log_telemetry as log_telemetry
 from ._trace import Recorder as Recorder
 from ._trace import TraceEvent as TraceEvent
+
+__version__ = "0.1.0.dev0"
+
+# last: make every public name show its public path (jido_trio.X) in reprs
+from ._util import fixup_module_metadata as _fixup_module_metadata
+
+_fixup_module_metadata(__name__, globals())

@@ -308,3 +308,8 @@ class AgentStopError(JidoError):
 
 class StoreError(JidoError, RuntimeError):
     """A checkpoint store could not load or save a state."""
+
+
+class InvalidArgumentError(JidoError, ValueError):
+    """An argument to a jido_trio function is not valid (the message names it,
+    shows the value and says what is accepted)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import logging
 import math
 import sys
 from collections import deque
@@ -28,7 +29,9 @@ from ._errors import (
     AgentDownError,
     AgentStopError,
     CallTimeoutError,
+    ChildKilled,
     ChildNotFoundError,
+    InvalidArgumentError,
     InvalidChildSpecError,
     InvalidParamsError,
     JidoError,
@@ -42,6 +45,8 @@ from ._signal import Signal
 from ._store import CheckpointStore
 from ._supervisor import ChildContext, ChildSpec, Supervisor, current_child, open_supervisor
 from ._telemetry import emit, telemetry_enabled
+
+_log = logging.getLogger("jido_trio.agent")
 
 __all__ = ["AgentRef", "AgentStats", "DeadLetter", "Message", "agent_spec"]
 
@@ -263,6 +268,7 @@ class AgentRef:
         "_dead_letters",
         "_down",
         "_emit_seq",
+        "_handling",
         "_incarnation",
         "_inflight",
         "_initial_state",
@@ -281,6 +287,7 @@ class AgentRef:
         "_stopping",
         "_store",
         "_sup",
+        "_taken_at",
         "_timer_seq",
         "_timers",
         "_wake_pending",
@@ -334,6 +341,8 @@ class AgentRef:
         self._registration: Registration | None = None
         self._last_result: Any = None
         self._wake_pending = False
+        self._taken_at = 0.0
+        self._handling: tuple[Message, str | None] | None = None
 
     def __repr__(self) -> str:
         status = "down" if self._down else "up"
@@ -415,6 +424,16 @@ class AgentRef:
         caller gives up, the message is still processed and its reply dropped.
         """
         _check_message(message)
+        if (
+            not isinstance(timeout, int | float)
+            or isinstance(timeout, bool)
+            or math.isnan(timeout)
+            or timeout < 0
+        ):
+            raise InvalidArgumentError(
+                f"call(timeout={timeout!r}) is not valid; expected seconds >= 0 "
+                "(math.inf waits for ever)"
+            )
         deadline = trio.current_time() + timeout
         reply = _Reply(deadline)
         env = _Envelope(message, reply)
@@ -474,18 +493,17 @@ class AgentRef:
         self._sent += 1
 
     async def _enqueue(self, env: _Envelope) -> None:
-        """Wait for mailbox space; if cancelled meanwhile, nothing was sent."""
-        self._sent += 1
-        sent = False
+        """Wait for mailbox space. A message counts as sent once it is in the
+        mailbox; if the wait is cancelled, nothing was sent."""
         try:
             await self._send.send(env)
-            sent = env.queued = True
         except trio.BrokenResourceError:  # stopped for good while we waited
-            sent = env.queued = True
+            self._sent += 1
+            env.queued = True
             self._dead_letter(env, "agent_stopped", None)
-        finally:
-            if not sent:
-                self._sent -= 1
+            return
+        self._sent += 1
+        env.queued = True
 
     # ------------------------------------------------------ dead letters
     def _dead_letter(self, env: _Envelope, reason: str, error: BaseException | None) -> None:
@@ -515,11 +533,12 @@ class AgentRef:
         reply = env.reply
         if reply is not None:
             if reason in ("crashed", "agent_stopped", "dropped"):
-                down = AgentDownError(
-                    f"agent {self.path!r} {'crashed' if reason == 'crashed' else 'stopped'} "
-                    f"before answering {_describe(env.message)}"
-                    + (" (the message was dropped)" if reason == "dropped" else "")
-                )
+                what = {
+                    "crashed": "crashed before answering",
+                    "agent_stopped": "stopped before answering",
+                    "dropped": "never got (an interceptor dropped it)",
+                }[reason]
+                down = AgentDownError(f"agent {self.path!r} {what} {_describe(env.message)}")
                 down.__cause__ = error
                 reply.set(error=down)
             else:
@@ -608,13 +627,24 @@ class AgentRef:
             inflight = self._inflight
             self._inflight = None
             self._pending_reply = None
+            self._handling = None
             self._pending.clear()
             if inflight is not None and not inflight.done:
-                # crashed (or was stopped) while processing it; a state it
-                # committed stays committed.
-                self._dead_letter(inflight, "crashed", sys.exc_info()[1])
+                # crashed, was killed or was stopped while processing it; a
+                # state it committed stays committed.
+                self._dead_letter(inflight, *self._exit_cause(child, sys.exc_info()[1]))
         if self._stop_after is not None and self._stop_after != "normal":
             raise AgentStopError(self.path, self._stop_after)
+
+    def _exit_cause(
+        self, child: ChildContext, exc: BaseException | None
+    ) -> tuple[str, BaseException | None]:
+        """The dead-letter reason and error for the message in hand at exit."""
+        if isinstance(exc, trio.Cancelled):
+            if child.kill_reason is not None:
+                return "crashed", ChildKilled(child.path, child.kill_reason)
+            return "agent_stopped", None  # shutdown grace ran out, or cancelled
+        return "crashed", exc
 
     async def _loop(self) -> bool:
         """Serve messages until stopped. Returns True when a ``SpawnAgent``
@@ -627,19 +657,22 @@ class AgentRef:
         recv = self._recv
         timers = self._timers
         while not self._stopping and self._stop_after is None:
-            if timers:
-                env: _Envelope | None = None
+            # due timers join the back of the mailbox, as Erlang's send_after;
+            # if one is overdue, the mailbox is full and receive returns at once
+            if timers and not self._fire_timers() and timers:
+                got: _Envelope | None = None
                 with trio.move_on_at(timers[0][0]):
-                    env = await recv.receive()
-                if env is None:
-                    env = self._fire_timer()
-                    if env is None:
-                        continue
+                    got = await recv.receive()
+                if got is None:
+                    continue
+                env = got
             else:
                 env = await recv.receive()
             if env is _WAKE:
                 self._wake_pending = False
                 continue
+            if telemetry_enabled():
+                self._taken_at = trio.current_time()
             self._inflight = env
             chain = current_interceptors()
             if chain:
@@ -652,19 +685,30 @@ class AgentRef:
             self._inflight = None
         return False
 
-    def _fire_timer(self) -> _Envelope | None:
-        due, _, signal, interval, incarnation = heapq.heappop(self._timers)
-        if interval:
-            if incarnation != self._incarnation:
-                return None
-            self._timer_seq += 1
-            heapq.heappush(
-                self._timers, (due + interval, self._timer_seq, signal, interval, incarnation)
-            )
-        self._emit_seq += 1
-        fired = attrs.evolve(signal, id=f"{self.path}#{self._emit_seq}", time=due)
-        self._sent += 1
-        return _Envelope(fired, None)
+    def _fire_timers(self) -> bool:
+        """Put every due timer's signal in the mailbox, oldest first. Returns
+        True if one is due but the mailbox is full (it fires when there is room)."""
+        timers = self._timers
+        now = trio.current_time()
+        while timers and timers[0][0] <= now:
+            due, _, signal, interval, incarnation = timers[0]
+            if interval and incarnation != self._incarnation:
+                heapq.heappop(timers)  # a periodic schedule of an earlier incarnation
+                continue
+            fired = attrs.evolve(signal, id=f"{self.path}#{self._emit_seq + 1}", time=due)
+            try:
+                self._send.send_nowait(_Envelope(fired, None))
+            except trio.WouldBlock:
+                return True
+            self._emit_seq += 1
+            self._sent += 1
+            heapq.heappop(timers)
+            if interval:
+                self._timer_seq += 1
+                heapq.heappush(
+                    timers, (due + interval, self._timer_seq, signal, interval, incarnation)
+                )
+        return False
 
     async def _intercepted(self, chain: tuple[Interceptor, ...], env: _Envelope) -> bool:
         needs_sup = False
@@ -692,6 +736,7 @@ class AgentRef:
         tel = telemetry_enabled()
         started = trio.current_time() if tel else 0.0
         outcome: CmdOutcome[Any] = execute(agent, message)
+        self._handling = (message, outcome.action)
         chain = current_interceptors()
         for interceptor in chain:
             outcome = interceptor.on_cmd(self, outcome)
@@ -726,21 +771,7 @@ class AgentRef:
         self._pending_reply = env
         if env is not None:
             self._last_result = outcome.result
-        needs_sup = await self._run_pending()
-        if needs_sup:
-            return True
-        if tel:
-            emit(
-                "agent.signal.handled",
-                self.path,
-                {
-                    "agent": self.definition.name,
-                    "message": _describe(message),
-                    "action": outcome.action,
-                    "duration": trio.current_time() - started,
-                },
-            )
-        return False
+        return await self._run_pending()
 
     async def _run_pending(self) -> bool:
         pending = self._pending
@@ -749,7 +780,13 @@ class AgentRef:
             if isinstance(directive, SpawnAgent) and self._sup is None:
                 return True
             del pending[0]
-            await self._directive(directive)
+            try:
+                await self._directive(directive)
+            except JidoError as exc:
+                # the state is committed; a directive that cannot be carried out
+                # (an unknown child to stop, a name already taken, ...) is
+                # reported, and the agent carries on.
+                self._directive_failed(directive, exc)
         env = self._pending_reply
         self._pending_reply = None
         if env is not None:
@@ -757,7 +794,30 @@ class AgentRef:
             self._processed += 1
             if env.reply is not None:
                 env.reply.set(self._last_result)
+        handling = self._handling
+        if handling is not None:
+            self._handling = None
+            if telemetry_enabled():
+                emit(
+                    "agent.signal.handled",
+                    self.path,
+                    {
+                        "agent": self.definition.name,
+                        "message": _describe(handling[0]),
+                        "action": handling[1],
+                        "duration": trio.current_time() - self._taken_at,
+                    },
+                )
         return False
+
+    def _directive_failed(self, directive: Any, exc: JidoError) -> None:
+        _log.warning("agent %s: directive %r failed: %s", self.path, directive, exc)
+        if telemetry_enabled():
+            emit(
+                "agent.directive",
+                self.path,
+                {"agent": self.definition.name, "directive": directive, "error": exc},
+            )
 
     async def _directive(self, directive: Any) -> None:
         check_directive(directive)
@@ -765,7 +825,7 @@ class AgentRef:
             emit(
                 "agent.directive",
                 self.path,
-                {"agent": self.definition.name, "directive": directive},
+                {"agent": self.definition.name, "directive": directive, "error": None},
             )
         if isinstance(directive, Emit):
             await self._emit(directive)

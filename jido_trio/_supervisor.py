@@ -11,10 +11,12 @@ delete, group restarts, shutdown) are serialised by one ``trio.Lock``.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import inspect
 import math
 import random
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -313,6 +315,7 @@ class ChildContext:
         "kill_reason",
         "order",
         "path",
+        "regroup",
         "restarts",
         "scope",
         "spec",
@@ -336,6 +339,7 @@ class ChildContext:
         self.error: BaseException | None = None
         self.due = 0.0
         self.incarnation = 0
+        self.regroup = False  # being stopped to be restarted with its group
         self.subs: list[Supervisor] | None = None
         self._stop: trio.Event | None = None
         self._stop_hook: Callable[[], None] | None = None
@@ -419,6 +423,20 @@ class _StartStatus:
         self._outer.started(value)
 
 
+class _Op:
+    """A structural operation the control task runs on a caller's behalf."""
+
+    __slots__ = ("done", "error", "fn")
+
+    def __init__(self, fn: Callable[[], Awaitable[None]]) -> None:
+        self.fn = fn
+        self.done = trio.Event()
+        self.error: Exception | None = None
+
+
+_SHUTDOWN: Final = "shutdown"
+_ControlItem = tuple["ChildContext", int, BaseException | None] | _Op | str
+
 _EXIT_NORMAL: Final = "normal"
 _EXIT_SHUTDOWN: Final = "shutdown"
 
@@ -454,9 +472,7 @@ class Supervisor:
         self._order = 0
         self._restarts: deque[float] = deque()
         self._lock = trio.Lock()
-        self._send, self._receive = trio.open_memory_channel[
-            tuple[ChildContext, int, BaseException | None]
-        ](math.inf)
+        self._send, self._receive = trio.open_memory_channel[_ControlItem](math.inf)
         self._nursery: trio.Nursery | None = None
         self._closing = False
         self._closed = trio.Event()
@@ -558,16 +574,38 @@ class Supervisor:
     async def terminate_child(self, child_id: str) -> None:
         """Stop a child (cooperatively, within its ``shutdown`` grace) without
         restarting it. Its spec is kept, so :meth:`restart_child` can start it
-        again, except for a temporary child, whose spec is deleted."""
-        async with self._lock:
-            child = self._get(child_id)
-            if child.state is _State.RESTARTING:
-                child.state = _State.STOPPED
-            await self._stop(child)
-            if child.spec.restart == "temporary":
-                del self._children[child_id]
-            self._final(child)
-            self._check_idle()
+        again, except for a temporary child, whose spec is deleted.
+
+        The stop is carried out by the supervisor's own task: if the caller is
+        cancelled (or is the child being stopped, cancelled when its grace runs
+        out), the stop still completes. Raises :class:`ChildNotFoundError` for
+        an unknown id.
+        """
+        self._get(child_id)
+        await self._in_control(lambda: self._terminate(child_id))
+
+    async def _terminate(self, child_id: str) -> None:
+        child = self._get(child_id)
+        if child.state is _State.RESTARTING:
+            child.state = _State.STOPPED
+        await self._stop(child)
+        if child.spec.restart == "temporary":
+            self._children.pop(child_id, None)
+        self._final(child)
+        self._check_idle()
+
+    async def _in_control(self, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run ``fn`` in the control task, under the lock, and wait for it."""
+        op = _Op(fn)
+        try:
+            self._send.send_nowait(op)
+        except trio.ClosedResourceError:  # shut down: nothing is running
+            async with self._lock:
+                await fn()
+            return
+        await op.done.wait()
+        if op.error is not None:
+            raise op.error
 
     async def restart_child(self, child_id: str) -> Any:
         """Start a stopped child again from its spec; returns its start value.
@@ -605,15 +643,18 @@ class Supervisor:
     async def shutdown(self) -> None:
         """Stop every child in reverse start order, each within its ``shutdown``
         grace, and close the supervisor: its ``async with`` ends when the body
-        does. Idempotent. If ``shutdown`` is cancelled, the children not yet
-        stopped are cancelled along with the supervisor's scope."""
-        if self._closing:
-            await self._closed.wait()
-            return
-        self._closing = True
-        async with self._lock:
-            await self._stop_all()
-            self._close()
+        does. Idempotent; returns when the supervisor is closed.
+
+        The shutdown is carried out by the supervisor's own task: cancelling
+        the caller does not interrupt it, and a child may shut its own
+        supervisor down (it is stopped like its siblings, and cancelled when its
+        grace runs out, while the shutdown goes on).
+        """
+        if not self._closed.is_set():
+            self._closing = True
+            with contextlib.suppress(trio.ClosedResourceError):
+                self._send.send_nowait(_SHUTDOWN)
+        await self._closed.wait()
 
     async def wait(self) -> None:
         """Wait until the supervisor has shut down."""
@@ -665,6 +706,7 @@ class Supervisor:
         scope = child.scope
         assert scope is not None
         error: BaseException | None = None
+        settled = False
         try:
             with scope:
                 chain = current_interceptors()
@@ -676,17 +718,18 @@ class Supervisor:
                     await spec.start(*spec.args, task_status=_StartStatus(child, task_status))
                 else:
                     await spec.start(*spec.args)
+            settled = True
         except Exception as exc:
+            settled = True
             if child.state is _State.STARTING:
                 self._exited(child, exc, reported=False)
                 raise
             error = exc
-        except BaseException:
-            # Cancelled from outside (the supervisor's scope), KeyboardInterrupt,
-            # SystemExit: never a crash, never swallowed.
-            if child._done is not None:
-                child._done.set()
-            raise
+        finally:
+            if not settled:
+                # Cancelled from outside (the supervisor's scope),
+                # KeyboardInterrupt, SystemExit: never a crash, never swallowed.
+                self._abandoned(child, sys.exc_info()[1])
         if child.state is _State.STARTING:
             # returned, or cancelled by a stop, before task_status.started()
             err = ChildStartError(
@@ -699,6 +742,26 @@ class Supervisor:
         if scope.cancelled_caught and child.kill_reason is not None and error is None:
             error = ChildKilled(child.path, child.kill_reason)
         self._exited(child, error, reported=True)
+
+    def _abandoned(self, child: ChildContext, exc: BaseException | None) -> None:
+        """The child is going down with its supervisor's scope (or the process):
+        no restart, but its record, telemetry and on_stopped stay truthful."""
+        child.state = _State.STOPPED
+        child.exit_reason = (
+            "cancelled"
+            if isinstance(exc, trio.Cancelled)
+            else (type(exc).__name__ if exc is not None else "cancelled")
+        )
+        child.error = None
+        if telemetry_enabled():
+            emit(
+                "child.exited",
+                child.path,
+                {"id": child.spec.id, "reason": child.exit_reason, "error": None, "restart": False},
+            )
+        self._final(child)
+        if child._done is not None:
+            child._done.set()
 
     @staticmethod
     async def _call_start(child: ChildContext, task_status: trio.TaskStatus[Any]) -> None:
@@ -728,7 +791,7 @@ class Supervisor:
                         "id": child.spec.id,
                         "reason": child.exit_reason,
                         "error": error,
-                        "restart": False,
+                        "restart": child.regroup,
                     },
                 )
         else:
@@ -801,23 +864,40 @@ class Supervisor:
         """Handle child exits one at a time: restart, escalate, auto-shutdown."""
         receive = self._receive
         while True:
-            due = self._next_due()
-            if due is None:
+            event: _ControlItem | None = None
+            try:
+                event = receive.receive_nowait()
+            except trio.WouldBlock:
+                due = None if self._closing else self._next_due()
                 try:
-                    event = await receive.receive()
+                    if due is None:
+                        event = await receive.receive()
+                    else:
+                        with trio.move_on_at(due):
+                            event = await receive.receive()
                 except trio.EndOfChannel:
                     return
-            else:
-                event = None
-                with trio.move_on_at(due):
+            except trio.EndOfChannel:
+                return
+            if isinstance(event, _Op):
+                async with self._lock:
                     try:
-                        event = await receive.receive()
-                    except trio.EndOfChannel:
-                        return
+                        await event.fn()
+                    except Exception as exc:
+                        event.error = exc
+                    finally:
+                        event.done.set()
+                continue
+            if event is _SHUTDOWN:
+                async with self._lock:
+                    if not self._closed.is_set():
+                        await self._stop_all()
+                        self._close()
+                continue
             async with self._lock:
                 if self._closing:
                     continue
-                if event is not None:
+                if isinstance(event, tuple):
                     child, incarnation, error = event
                     # an exit already handled by a group restart is stale (OTP
                     # ignores EXITs from pids it no longer knows)
@@ -835,6 +915,13 @@ class Supervisor:
 
     async def _handle_exit(self, child: ChildContext, error: BaseException | None) -> None:
         wants = child.state is _State.RESTARTING
+        escalate = False
+        if wants:
+            now = trio.current_time()
+            self._restarts.append(now)
+            while self._restarts and now - self._restarts[0] > self.max_seconds:
+                self._restarts.popleft()
+            escalate = len(self._restarts) > self.max_restarts
         if telemetry_enabled():
             emit(
                 "child.exited",
@@ -843,7 +930,7 @@ class Supervisor:
                     "id": child.spec.id,
                     "reason": child.exit_reason,
                     "error": error,
-                    "restart": wants,
+                    "restart": wants and not escalate,
                 },
             )
         if not wants:
@@ -852,11 +939,7 @@ class Supervisor:
             self._final(child)
             await self._maybe_auto_shutdown(child)
             return
-        now = trio.current_time()
-        self._restarts.append(now)
-        while self._restarts and now - self._restarts[0] > self.max_seconds:
-            self._restarts.popleft()
-        if len(self._restarts) > self.max_restarts:
+        if escalate:
             await self._escalate(child, error)
             return
         group = self._group(child)
@@ -864,7 +947,9 @@ class Supervisor:
         for other in reversed(group):
             if other is child or other.state is _State.RESTARTING:
                 continue
+            other.regroup = other.spec.restart != "temporary"
             await self._stop(other)
+            other.regroup = False
             if other.spec.restart == "temporary":
                 self._children.pop(other.spec.id, None)
                 self._final(other)
@@ -1151,6 +1236,8 @@ async def open_supervisor(
         _raise_saving_context(only)
     finally:
         sup._closing = True
+        if not sup._closed.is_set() and telemetry_enabled():
+            emit("supervisor.stopped", path, {"reason": "cancelled"})
         sup._closed.set()
         sup._send.close()
         owners.remove(sup)

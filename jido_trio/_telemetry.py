@@ -17,6 +17,8 @@ from typing import Any, Final
 import attrs
 import trio
 
+from ._errors import InvalidArgumentError
+
 __all__ = ["TelemetryEvent", "attach_telemetry", "log_telemetry"]
 
 _log: Final = logging.getLogger("jido_trio.telemetry")
@@ -25,16 +27,16 @@ _log: Final = logging.getLogger("jido_trio.telemetry")
 EVENT_NAMES: Final = frozenset(
     {
         "supervisor.started",  # strategy, children
-        "supervisor.stopped",  # reason
+        "supervisor.stopped",  # reason: shutdown | escalated | cancelled
         "supervisor.escalated",  # restarts, max_restarts, max_seconds, child_id, error
         "child.started",  # id, restarts, value
         "child.exited",  # id, reason, error, restart (whether it will be restarted)
-        "child.restarting",  # id, delay, restarts
-        "child.start_failed",  # id, error
-        "agent.signal.handled",  # agent, signal_type, signal_id, duration, outcome
-        "agent.cmd",  # agent, action, duration, ok
-        "agent.directive",  # agent, directive
-        "agent.dead_letter",  # agent, signal_type, signal_id, reason
+        "child.restarting",  # id, delay, restarts, cause (the child whose exit caused it)
+        "child.start_failed",  # id, reason, error, restart (always False)
+        "agent.signal.handled",  # agent, message, action, duration
+        "agent.cmd",  # agent, action, ok, duration
+        "agent.directive",  # agent, directive, error (None unless it failed)
+        "agent.dead_letter",  # agent, message, signal_id, reason, error (+ to, for Emit)
         "agent.checkpoint",  # agent, version
     }
 )
@@ -87,15 +89,23 @@ def attach_telemetry(handler: Handler, *, events: Iterable[str] | None = None) -
     """
     exact: frozenset[str] | None = None
     prefixes: tuple[str, ...] = ()
+    if not callable(handler):
+        raise InvalidArgumentError(f"handler={handler!r} is not callable")
     if events is not None:
-        names = list(events)
         if isinstance(events, str):
-            raise TypeError(f"events={events!r} must be a collection of names, not a string")
+            raise InvalidArgumentError(
+                f"events={events!r} must be a collection of names, not a string; "
+                f"write events=[{events!r}]"
+            )
+        names = list(events)
         exact = frozenset(n for n in names if not n.endswith("*"))
         prefixes = tuple(n[:-1] for n in names if n.endswith("*"))
         unknown = sorted(n for n in exact if n not in EVENT_NAMES)
+        unknown += sorted(
+            p + "*" for p in prefixes if not any(e.startswith(p) for e in EVENT_NAMES)
+        )
         if unknown:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"unknown telemetry event name(s) {unknown}; expected some of "
                 f"{sorted(EVENT_NAMES)} or a family such as 'child.*'"
             )

@@ -187,7 +187,9 @@ async def test_a_failing_save_crashes_the_agent_and_commits_nothing(
     async with open_supervisor() as sup:
         ref = await sup.start_child(agent_spec("a", BOX, store=store))
         await ref.call(add(amount=3))
-        with pytest.raises(AgentDownError, match=r"^agent 'root/a' crashed before answering") as err:
+        with pytest.raises(
+            AgentDownError, match=r"^agent 'root/a' crashed before answering"
+        ) as err:
             await ref.call(add(amount=10))
         assert isinstance(err.value.__cause__, StoreError)
         await trio.testing.wait_all_tasks_blocked()
@@ -281,7 +283,7 @@ def test_sqlite_store_survives_a_process_restart(tmp_path: Path) -> None:
 
 def test_sqlite_store_keys_with_quotes(tmp_path: Path) -> None:
     """Keys and ids with quotes and SQL are stored verbatim (queries are parameterized)."""
-    nasty = "o'brien \"q\"; DROP TABLE jido_checkpoints; --"
+    nasty = 'o\'brien "q"; DROP TABLE jido_checkpoints; --'
 
     async def main() -> None:
         store = SqliteStore(tmp_path / "q.db")

@@ -14,7 +14,7 @@ import math
 import random
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import trio
@@ -300,10 +300,14 @@ async def test_fourth_restart_within_five_seconds_escalates_by_default(
     """Defaults are max_restarts=3 within max_seconds=5: the 4th crash in the window
     escalates at its exact virtual time, with the restart history and the crash as cause."""
     crew = Crew(crashes={"a": [1, 2, 3, 4]})
-    with pytest.raises(RestartIntensityError) as info:
+
+    async def supervise() -> None:
         async with open_supervisor([crew.spec("a")]) as sup:
             assert (sup.max_restarts, sup.max_seconds) == (3, 5)
             await trio.sleep_forever()
+
+    with pytest.raises(RestartIntensityError) as info:
+        await supervise()
     assert trio.current_time() == 4.0
     assert info.value.restarts == (1.0, 2.0, 3.0, 4.0)
     assert (info.value.path, info.value.max_restarts, info.value.max_seconds) == ("root", 3, 5)
@@ -377,12 +381,13 @@ async def test_max_restarts_zero_escalates_on_the_first_crash(
 
 @pytest.mark.parametrize("strategy", ["one_for_all", "rest_for_one"])
 async def test_a_group_restart_counts_once(
-    autojump_clock: trio.testing.MockClock, strategy: str
+    autojump_clock: trio.testing.MockClock, strategy: Literal["one_for_all", "rest_for_one"]
 ) -> None:
     """A restart of several children under one_for_all / rest_for_one is one restart for the
     intensity; the next crash is the second."""
     crew = Crew(crashes={"a": [10, 12]})
-    with pytest.raises(RestartIntensityError) as info:
+
+    async def supervise() -> None:
         async with open_supervisor(
             [crew.spec(n) for n in "abc"], strategy=strategy, max_restarts=1
         ) as sup:
@@ -390,6 +395,9 @@ async def test_a_group_restart_counts_once(
             assert snapshot(sup) == [("a", "running", 1), ("b", "running", 1), ("c", "running", 1)]
             assert sup.restart_history == (10.0,)
             await trio.sleep_forever()
+
+    with pytest.raises(RestartIntensityError) as info:
+        await supervise()
     assert trio.current_time() == 12.0
     assert info.value.restarts == (10.0, 12.0)
 
@@ -401,12 +409,19 @@ async def test_escalation_stops_every_child_in_reverse_order_then_raises_bare(
     cancels the body and raises RestartIntensityError itself (not an ExceptionGroup)."""
     crew = Crew(stop_delay=0.5, crashes={"c": [10]})
     body_cancelled_at: list[float] = []
-    with pytest.raises(RestartIntensityError) as info:
+    sups: list[jido_trio.Supervisor] = []
+
+    async def supervise() -> None:
         async with open_supervisor([crew.spec(n) for n in "abc"], max_restarts=0) as sup:
+            sups.append(sup)
             try:
                 await trio.sleep_forever()
             finally:
                 body_cancelled_at.append(trio.current_time())
+
+    with pytest.raises(RestartIntensityError) as info:
+        await supervise()
+    [sup] = sups
     assert type(info.value) is RestartIntensityError
     assert str(info.value) == (
         "supervisor 'root' exceeded its restart intensity: more than 0 restart(s) within 5s "
@@ -419,6 +434,24 @@ async def test_escalation_stops_every_child_in_reverse_order_then_raises_bare(
     assert sup.closed
 
 
+async def test_escalation_after_the_body_has_finished_still_raises_bare(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A supervisor whose body is done but whose children still run raises
+    RestartIntensityError from the async with when it escalates later."""
+    crew = Crew(crashes={"a": [7]})
+    with pytest.raises(RestartIntensityError, match=r"restart times: 7$"):
+        async with open_supervisor([crew.spec("a"), crew.spec("b")], max_restarts=0):
+            pass
+    assert trio.current_time() == 7.0
+    assert crew.log == [
+        (0.0, "start", "a"),
+        (0.0, "start", "b"),
+        (7.0, "crash", "a"),
+        (7.0, "stop", "b"),
+    ]
+
+
 async def test_nested_supervisor_escalation_is_its_crash_in_the_parent(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
@@ -426,11 +459,15 @@ async def test_nested_supervisor_escalation_is_its_crash_in_the_parent(
     strategy, and escalates in turn when its own intensity is exceeded."""
     crew = Crew(crashes={"w": [10, 12]})
     children = [supervisor_spec("pipeline", [crew.spec("w")], max_restarts=0), crew.spec("x")]
-    with pytest.raises(RestartIntensityError) as info:
+
+    async def supervise() -> None:
         async with open_supervisor(children, strategy="rest_for_one", max_restarts=1) as sup:
             await trio.sleep_until(11)
             assert snapshot(sup) == [("pipeline", "running", 1), ("x", "running", 1)]
             await trio.sleep_forever()
+
+    with pytest.raises(RestartIntensityError) as info:
+        await supervise()
     assert trio.current_time() == 12.0
     assert (info.value.path, info.value.restarts, info.value.child_id) == (
         "root",
@@ -566,6 +603,48 @@ async def test_children_start_in_order_and_a_failure_stops_the_started_ones_in_r
     ]
 
 
+async def test_a_restart_that_fails_to_start_is_another_crash(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A restarted child that fails before it is started counts as another crash: it is
+    retried per policy until the intensity is exceeded, with the start error as cause."""
+    attempts: list[float] = []
+
+    async def flaky(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        attempts.append(trio.current_time())
+        if len(attempts) > 1:
+            raise Crash(f"start #{len(attempts)}")
+        task_status.started()
+        await trio.sleep(1)
+        raise Crash("first run")
+
+    with pytest.raises(RestartIntensityError, match=r"restart times: 1, 1, 1, 1$") as info:
+        async with open_supervisor([ChildSpec("f", flaky)]):
+            await trio.sleep_forever()
+    assert trio.current_time() == 1.0
+    assert attempts == [0.0, 1.0, 1.0, 1.0]
+    assert str(info.value.__cause__) == "start #4"
+
+
+async def test_started_called_twice_is_the_child_s_crash(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A child calling task_status.started() twice crashes with a RuntimeError naming it."""
+
+    async def twice(*, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started(1)
+        await trio.sleep(1)
+        task_status.started(2)
+
+    with pytest.raises(RestartIntensityError) as info:
+        async with open_supervisor([ChildSpec("t", twice)], max_restarts=0):
+            await trio.sleep_forever()
+    cause = info.value.__cause__
+    assert isinstance(cause, RuntimeError)
+    assert str(cause) == "child 'root/t' called task_status.started() twice"
+    assert trio.current_time() == 1.0
+
+
 # -------------------------------------------------------------------- backoff
 
 
@@ -614,16 +693,18 @@ async def test_backoff_jitter_is_drawn_from_the_injected_rng(
         def on_event(event: TelemetryEvent) -> None:
             delays.append(event.data["delay"])
 
-        with attach_telemetry(on_event, events=["child.restarting"]):
-            with pytest.raises(RestartIntensityError):
-                async with open_supervisor(
-                    [ChildSpec("a", crashes)],
-                    max_restarts=4,
-                    max_seconds=100,
-                    backoff=backoff,
-                    rng=random.Random(seed),
-                ):
-                    await trio.sleep_forever()
+        with (
+            attach_telemetry(on_event, events=["child.restarting"]),
+            pytest.raises(RestartIntensityError),
+        ):
+            async with open_supervisor(
+                [ChildSpec("a", crashes)],
+                max_restarts=4,
+                max_seconds=100,
+                backoff=backoff,
+                rng=random.Random(seed),
+            ):
+                await trio.sleep_forever()
         return starts, delays
 
     starts_1, delays_1 = await run(42)
@@ -657,6 +738,26 @@ async def test_child_waiting_for_its_backoff_is_restarting(
         assert snapshot(sup) == [("a", "running", 1)]
         await sup.shutdown()
     assert crew.starts("a") == [0.0, 3.0]
+
+
+async def test_terminate_child_during_its_backoff_cancels_the_restart(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """terminate_child of a child waiting for its backoff leaves it stopped for good;
+    restart_child refuses it while it is restarting."""
+    crew = Crew(crashes={"a": [1]})
+    backoff = Backoff(initial=2.0, jitter=0)
+    async with open_supervisor([crew.spec("a"), crew.spec("b")], backoff=backoff) as sup:
+        await trio.sleep_until(2)
+        with pytest.raises(
+            ChildRunningError, match=r"^child 'root/a' is restarting; terminate_child\(\) it first$"
+        ):
+            await sup.restart_child("a")
+        await sup.terminate_child("a")
+        await trio.sleep_until(10)
+        assert snapshot(sup) == [("a", "stopped", 0), ("b", "running", 0)]
+        await sup.shutdown()
+    assert crew.starts("a") == [0.0]
 
 
 async def test_one_for_one_backoff_of_one_child_does_not_delay_another(
@@ -780,7 +881,7 @@ async def test_significant_child_needs_an_auto_shutdown_supervisor(
     )
     with pytest.raises(InvalidChildSpecError, match=f"^{re.escape(message)}$"):
         async with open_supervisor([spec]):
-            pass  # pragma: no cover
+            pytest.fail("the body must not run")  # pragma: no cover
     async with open_supervisor() as sup:
         with pytest.raises(InvalidChildSpecError, match=f"^{re.escape(message)}$"):
             await sup.start_child(spec)
@@ -926,7 +1027,7 @@ async def test_duplicate_child_ids_are_rejected(autojump_clock: trio.testing.Moc
     """A duplicate id raises DuplicateChildError, in children= and in start_child."""
     with pytest.raises(DuplicateChildError, match=r"^children\[1\]: duplicate child id 'a'$"):
         async with open_supervisor([ChildSpec("a", idle), ChildSpec("a", idle)]):
-            pass  # pragma: no cover
+            pytest.fail("the body must not run")  # pragma: no cover
     async with open_supervisor([ChildSpec("a", idle, shutdown=0)]) as sup:
         message = (
             "supervisor 'root' already has a child with id='a'; ids must be unique among siblings"
@@ -1120,12 +1221,36 @@ async def test_invalid_supervisor_option_names_field_value_and_accepted_values(
     crew = Crew()
     with pytest.raises(InvalidChildSpecError, match=f"^{re.escape(message)}$"):
         async with open_supervisor([crew.spec("a")], **options):
-            pass  # pragma: no cover
+            pytest.fail("the body must not run")  # pragma: no cover
     assert crew.log == []
+
+
+async def test_children_must_be_child_specs(autojump_clock: trio.testing.MockClock) -> None:
+    """A non-ChildSpec in children= or start_child is rejected with its position."""
+    with pytest.raises(
+        InvalidChildSpecError, match=r"^children\[1\]='worker' is not valid; expected a ChildSpec$"
+    ):
+        async with open_supervisor([ChildSpec("a", idle), "worker"]):  # type: ignore[list-item]
+            pytest.fail("the body must not run")  # pragma: no cover
+    async with open_supervisor() as sup:
+        with pytest.raises(
+            InvalidChildSpecError, match=r"^start_child\(\) takes a ChildSpec, got 'worker'$"
+        ):
+            await sup.start_child("worker")  # type: ignore[arg-type]
+
+
+async def test_supervisor_spec_takes_its_name_from_its_id(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """supervisor_spec rejects name=: a nested supervisor's path is its parent's plus id."""
+    with pytest.raises(
+        InvalidChildSpecError, match=r"^supervisor_spec\(\) takes its name from id; drop name=$"
+    ):
+        supervisor_spec("s", name="other")
 
 
 async def test_invalid_spec_errors_are_value_errors(autojump_clock: trio.testing.MockClock) -> None:
     """InvalidChildSpecError is a JidoError and a ValueError, so either except clause works."""
-    with pytest.raises(ValueError, match="^restart='x'") as info:
+    with pytest.raises(ValueError, match=r"^restart='x'") as info:
         ChildSpec("a", idle, restart="x")  # type: ignore[arg-type]
     assert isinstance(info.value, jido_trio.JidoError)

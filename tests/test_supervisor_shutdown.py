@@ -5,6 +5,8 @@ All on virtual time, with exact times."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import pytest
 import trio
 import trio.testing
@@ -31,10 +33,10 @@ class Witness:
         self.starts: list[tuple[float, str]] = []
         self.live = 0
 
-    def spec(self, name: str, *, linger: float | None = None, **options: object) -> ChildSpec:
+    def spec(self, name: str, *, linger: float | None = None, **options: Any) -> ChildSpec:
         """A child that, once its stop is requested, exits after ``linger`` seconds
         (never, if ``None``)."""
-        return ChildSpec(name, self.run, args=(name, linger), **options)  # type: ignore[arg-type]
+        return ChildSpec(name, self.run, args=(name, linger), **options)
 
     async def run(
         self,
@@ -150,7 +152,7 @@ async def test_leaving_the_body_waits_while_a_permanent_child_runs(
 
 @pytest.mark.parametrize("restart", ["temporary", "transient"])
 async def test_leaving_the_body_ends_when_the_last_child_returns(
-    autojump_clock: trio.testing.MockClock, restart: str
+    autojump_clock: trio.testing.MockClock, restart: Literal["temporary", "transient"]
 ) -> None:
     """A temporary or transient child that returns normally lets the async with end then."""
     returned: list[float] = []
@@ -159,7 +161,7 @@ async def test_leaving_the_body_ends_when_the_last_child_returns(
         await trio.sleep(3)
         returned.append(trio.current_time())
 
-    async with open_supervisor([ChildSpec("job", job, restart=restart)]) as sup:  # type: ignore[arg-type]
+    async with open_supervisor([ChildSpec("job", job, restart=restart)]) as sup:
         pass
     assert returned == [3.0]
     assert trio.current_time() == 3.0
@@ -211,7 +213,12 @@ async def test_cancelling_the_enclosing_scope_cancels_every_child_without_restar
     assert w.ended == {"a": (7.0, "cancelled"), "b": (7.0, "cancelled"), "c": (7.0, "cancelled")}
     assert w.stop_seen == {}
     assert w.starts == [(0.0, "a"), (0.0, "b"), (0.0, "c")]
-    assert seen == []
+    # each child reports its exit (reason "cancelled"), and none is restarted
+    assert sorted((e.time, e.name, e.path, e.data["reason"], e.data["restart"]) for e in seen) == [
+        (7.0, "child.exited", "root/a", "cancelled", False),
+        (7.0, "child.exited", "root/b", "cancelled", False),
+        (7.0, "child.exited", "root/c", "cancelled", False),
+    ]
     await trio.testing.wait_all_tasks_blocked()
     assert jido_trio.tree() == []
 
@@ -244,7 +251,7 @@ async def test_base_exception_from_a_child_propagates_and_is_not_a_crash(
         await trio.sleep(2)
         raise kind("stop everything")
 
-    with pytest.raises(kind, match="^stop everything$"):
+    with pytest.raises(kind, match=r"^stop everything$"):
         async with open_supervisor([w.spec("other"), ChildSpec("d", dies)]) as sup:
             await trio.sleep_forever()
     assert trio.current_time() == 2.0
@@ -260,10 +267,14 @@ async def test_body_exception_propagates_bare_and_cancels_the_children(
     ExceptionGroup)."""
     w = Witness()
     error = Crash("body failed")
-    with pytest.raises(Crash) as info:
+
+    async def supervise() -> None:
         async with open_supervisor([w.spec("a", shutdown=None), w.spec("b")]):
             await trio.sleep(4)
             raise error
+
+    with pytest.raises(Crash) as info:
+        await supervise()
     assert info.value is error
     assert trio.current_time() == 4.0
     assert w.ended == {"a": (4.0, "cancelled"), "b": (4.0, "cancelled")}
@@ -288,3 +299,30 @@ async def test_shutdown_during_a_backoff_cancels_the_pending_restart(
     await trio.sleep(20)
     assert starts == [0.0]
     assert [(c.id, c.status) for c in sup.which_children()] == [("c", "stopped")]
+
+
+async def test_a_child_can_shut_its_own_supervisor_down(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A child that calls its supervisor's shutdown() does not abort it when the caller is
+    itself stopped: every child is stopped and the supervisor closes, at the latest when
+    the caller's own grace runs out."""
+    w = Witness()
+
+    async def coordinator(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        await trio.sleep(1)
+        await current_child().supervisor.shutdown()
+
+    specs = [w.spec("a", linger=0), ChildSpec("boss", coordinator), w.spec("c", linger=0)]
+    with trio.move_on_after(100) as guard:
+        async with open_supervisor(specs) as sup:
+            await sup.wait()
+    assert not guard.cancelled_caught
+    assert trio.current_time() <= 6.0
+    assert w.ended == {"c": (1.0, "returned"), "a": (trio.current_time(), "returned")}
+    assert [(c.id, c.status) for c in sup.which_children()] == [
+        ("a", "stopped"),
+        ("boss", "stopped"),
+        ("c", "stopped"),
+    ]

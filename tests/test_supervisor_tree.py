@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from typing import Any
 
 import pytest
 import trio
@@ -49,8 +50,8 @@ async def worker(
         raise Crash(me.path)
 
 
-def spec(name: str, *crashes: float, **options: object) -> ChildSpec:
-    return ChildSpec(name, worker, args=(crashes,), **options)  # type: ignore[arg-type]
+def spec(name: str, *crashes: float, **options: Any) -> ChildSpec:
+    return ChildSpec(name, worker, args=(crashes,), **options)
 
 
 def nodes() -> list[tuple[str, str, str, int, str | None]]:
@@ -212,11 +213,15 @@ async def test_kill_counts_towards_the_restart_intensity(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     """Killing a child of a supervisor with max_restarts=0 makes it escalate."""
-    with pytest.raises(RestartIntensityError) as info:
+
+    async def supervise() -> None:
         async with open_supervisor([spec("w")], max_restarts=0):
             await trio.sleep(2)
             jido_trio.kill("root/w")
             await trio.sleep_forever()
+
+    with pytest.raises(RestartIntensityError) as info:
+        await supervise()
     assert trio.current_time() == 2.0
     assert isinstance(info.value.__cause__, ChildKilled)
     assert info.value.__cause__.reason == "killed"
@@ -294,10 +299,9 @@ async def test_telemetry_of_an_escalation(autojump_clock: trio.testing.MockClock
     """An escalation emits child.exited of the culprit, supervisor.escalated, the other
     children's exits in reverse order, then supervisor.stopped."""
     rec = Recorder()
-    with attach_telemetry(rec):
-        with pytest.raises(RestartIntensityError):
-            async with open_supervisor([spec("a"), spec("b"), spec("c", 1)], max_restarts=0):
-                await trio.sleep_forever()
+    with attach_telemetry(rec), pytest.raises(RestartIntensityError):
+        async with open_supervisor([spec("a"), spec("b"), spec("c", 1)], max_restarts=0):
+            await trio.sleep_forever()
     assert rec.seen == [
         (0.0, "child.started", "root/a"),
         (0.0, "child.started", "root/b"),
@@ -337,12 +341,11 @@ async def test_child_exited_restart_flag_says_whether_it_is_restarted(
     """child.exited's `restart` says whether that child will be restarted: True for siblings
     stopped by a one_for_all restart, False for the crash that escalates."""
     rec = Recorder()
-    with attach_telemetry(rec, events=["child.exited"]):
-        with pytest.raises(RestartIntensityError):
-            async with open_supervisor(
-                [spec("a"), spec("b", 1, 2)], strategy="one_for_all", max_restarts=1
-            ):
-                await trio.sleep_forever()
+    with attach_telemetry(rec, events=["child.exited"]), pytest.raises(RestartIntensityError):
+        async with open_supervisor(
+            [spec("a"), spec("b", 1, 2)], strategy="one_for_all", max_restarts=1
+        ):
+            await trio.sleep_forever()
     flags = [(e.time, e.path, e.data["reason"], e.data["restart"]) for e in rec.events]
     assert flags == [
         (1.0, "root/b", "Crash", True),
@@ -379,11 +382,13 @@ async def test_attach_telemetry_rejects_unknown_event_names(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     """An unknown event name in events= is rejected when attaching."""
-    with pytest.raises(
-        ValueError, match=r"^unknown telemetry event name\(s\) \['child\.crashed'\]; expected"
+    with (
+        pytest.raises(
+            ValueError, match=r"^unknown telemetry event name\(s\) \['child\.crashed'\]; expected"
+        ),
+        attach_telemetry(Recorder(), events=["child.started", "child.crashed"]),
     ):
-        with attach_telemetry(Recorder(), events=["child.started", "child.crashed"]):
-            pass  # pragma: no cover
+        pass  # pragma: no cover
 
 
 async def test_attach_telemetry_rejects_unknown_event_families(
@@ -391,9 +396,11 @@ async def test_attach_telemetry_rejects_unknown_event_families(
 ) -> None:
     """A family that matches no event name ('chlid.*') is rejected like an unknown name,
     instead of silently delivering nothing."""
-    with pytest.raises(ValueError, match=r"chlid\.\*"):
-        with attach_telemetry(Recorder(), events=["chlid.*"]):
-            pass  # pragma: no cover
+    with (
+        pytest.raises(ValueError, match=r"chlid\.\*"),
+        attach_telemetry(Recorder(), events=["chlid.*"]),
+    ):
+        pytest.fail("the with block must not run")  # pragma: no cover
 
 
 async def test_a_failing_handler_is_logged_and_does_not_break_the_supervisor(
@@ -427,10 +434,9 @@ async def test_log_telemetry_bridges_events_to_logging(
     at WARNING, each carrying the event as record.telemetry."""
     logger = logging.getLogger("test.supervisor.telemetry")
     caplog.set_level(logging.INFO, logger=logger.name)
-    with log_telemetry(logger):
-        with pytest.raises(RestartIntensityError):
-            async with open_supervisor([spec("a", 1)], max_restarts=0):
-                await trio.sleep_forever()
+    with log_telemetry(logger), pytest.raises(RestartIntensityError):
+        async with open_supervisor([spec("a", 1)], max_restarts=0):
+            await trio.sleep_forever()
     records = [r for r in caplog.records if r.name == logger.name]
     levels = [(r.telemetry.name, r.levelno) for r in records]  # type: ignore[attr-defined]
     assert levels == [
@@ -451,11 +457,33 @@ async def test_log_telemetry_filters_and_uses_the_default_logger(
 ) -> None:
     """Without a logger, log_telemetry logs on jido_trio.telemetry; events= filters it."""
     caplog.set_level(logging.INFO, logger="jido_trio.telemetry")
-    with log_telemetry(events=["supervisor.escalated"]):
-        with pytest.raises(RestartIntensityError):
-            async with open_supervisor([spec("a", 1)], max_restarts=0):
-                await trio.sleep_forever()
+    with log_telemetry(events=["supervisor.escalated"]), pytest.raises(RestartIntensityError):
+        async with open_supervisor([spec("a", 1)], max_restarts=0):
+            await trio.sleep_forever()
     records = [r for r in caplog.records if r.name == "jido_trio.telemetry"]
     assert [(r.levelno, r.getMessage().split(" ")[:3]) for r in records] == [
         (logging.WARNING, ["[1.000000]", "supervisor.escalated", "root"])
     ]
+
+
+async def test_killing_a_nested_supervisor_reports_its_children_and_itself_stopped(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """When a nested supervisor is killed, telemetry still reports the end of its children
+    (child.exited) and of the supervisor itself (supervisor.stopped), so started/exited
+    events stay balanced."""
+    rec = Recorder()
+    children = [supervisor_spec("pipeline", [spec("w1"), spec("w2")])]
+    with attach_telemetry(rec, events=["child.exited", "supervisor.stopped"]):
+        async with open_supervisor(children) as sup:
+            await trio.sleep(2)
+            jido_trio.kill("root/pipeline")
+            await trio.testing.wait_all_tasks_blocked()
+            ended = set(rec.seen)
+            await sup.shutdown()
+    assert ended >= {
+        (2.0, "child.exited", "root/pipeline/w1"),
+        (2.0, "child.exited", "root/pipeline/w2"),
+        (2.0, "supervisor.stopped", "root/pipeline"),
+        (2.0, "child.exited", "root/pipeline"),
+    }

@@ -36,6 +36,7 @@ import trio.testing
 import jido_trio
 from jido_trio import (
     ActionResult,
+    Agent,
     AgentDef,
     AgentRef,
     Emit,
@@ -211,13 +212,21 @@ def _drain(sub: jido_trio.Subscription) -> None:
         )
 
 
+def _committed(ref: AgentRef) -> Agent[DemandState]:
+    """The agent's last committed value (state and version)."""
+    agent = ref.agent
+    assert agent is not None
+    return agent
+
+
 def _on_restart(event: TelemetryEvent) -> None:
     """Telemetry handler: report a restarted agent and the state it came back with."""
     ref = event.data["value"]
-    if event.data["restarts"] and isinstance(ref, AgentRef) and ref.agent is not None:
+    if event.data["restarts"] and isinstance(ref, AgentRef):
+        agent = _committed(ref)
         _say(
             f"{event.path} restarted (#{event.data['restarts']}) from committed "
-            f"version {ref.agent.version}: demand {ref.state.demand}"
+            f"version {agent.version}: demand {agent.state.demand}"
         )
 
 
@@ -238,13 +247,17 @@ async def _demo() -> None:
             await tracker.cast(Signal("listing.demand.cool", {"amount": 5}, id="cool-1"))
             await tracker.cast(Signal("listing.demand.tick", id="tick-1"))
             await trio.testing.wait_all_tasks_blocked()
-            _say(f"cast cool(5) and tick -> demand {tracker.state.demand}, "
-                 f"ticks {tracker.state.ticks}")
+            _say(
+                f"cast cool(5) and tick -> demand {tracker.state.demand}, "
+                f"ticks {tracker.state.ticks}"
+            )
             _drain(sub)
 
             await trio.sleep_until(65.0)
-            _say(f"two heartbeats later -> demand {tracker.state.demand}, "
-                 f"version {tracker.agent.version}")
+            _say(
+                f"two heartbeats later -> demand {tracker.state.demand}, "
+                f"version {_committed(tracker).version}"
+            )
             _drain(sub)
 
             jido_trio.kill(tracker.path, reason="demo kill")
@@ -253,8 +266,10 @@ async def _demo() -> None:
             _say(f"killed {tracker.path}; {tracker.queue_length} messages wait in its mailbox")
             await trio.testing.wait_all_tasks_blocked()
             (node,) = [n for n in jido_trio.tree() if n.path == tracker.path]
-            _say(f"queued messages delivered -> demand {tracker.state.demand}, "
-                 f"version {tracker.agent.version}; {node.status}, restarts={node.restarts}")
+            _say(
+                f"queued messages delivered -> demand {tracker.state.demand}, "
+                f"version {_committed(tracker).version}; {node.status}, restarts={node.restarts}"
+            )
             _drain(sub)
 
             await trio.sleep_until(130.0)
@@ -278,9 +293,11 @@ async def _demo() -> None:
         assert isinstance(message, Signal)
         print(f"         dead letter {message.id}: {letter.reason} at t={letter.time:.1f}")
     stats = tracker.stats()
-    print(f"         stats: sent={stats.sent} processed={stats.processed} "
-          f"dead_lettered={stats.dead_lettered} queued={stats.queued} "
-          f"in_flight={stats.in_flight}")
+    print(
+        f"         stats: sent={stats.sent} processed={stats.processed} "
+        f"dead_lettered={stats.dead_lettered} queued={stats.queued} "
+        f"in_flight={stats.in_flight}"
+    )
     balanced = stats.sent == (
         stats.processed + stats.dead_lettered + stats.queued + stats.in_flight
     )

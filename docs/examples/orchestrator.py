@@ -32,8 +32,6 @@ Run ``python docs/examples/orchestrator.py``; it prints the same bytes every tim
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import trio
 import trio.testing
@@ -43,6 +41,7 @@ from jido_trio import (
     ActionResult,
     AgentDef,
     Emit,
+    NoParams,
     Schedule,
     Signal,
     SpawnAgent,
@@ -124,7 +123,7 @@ def draft(state: WriterState, params: DraftParams) -> ActionResult[WriterState]:
 
 
 @action("finish", description="Write the draft and report it to the orchestrator.")
-def finish(state: WriterState, params: Any) -> ActionResult[WriterState]:
+def finish(state: WriterState, params: NoParams) -> ActionResult[WriterState]:
     if not state.job:
         raise ValueError(f"{state.worker} has no job to finish")
     text = compose(state.topic, state.words)
@@ -299,7 +298,7 @@ def main() -> None:
     print("duplicate:", "ok" if again.ok else "error", again.directives)
     unknown = execute(boss, Signal("content.drafted", {**report.data, "job": "job-9"}))
     print("unknown:  ", unknown.error)
-    bad = execute(boss, Signal("content.requested", {"topic": "", "words": "many"}))
+    bad = execute(boss, Signal("content.requested", {"words": "many", "urgent": True}))
     print("bad:      ", bad.error)
 
 
@@ -313,9 +312,8 @@ def _say(text: str) -> None:
 def _show_tree(title: str) -> None:
     print(f"         {title}")
     for node in jido_trio.tree():
-        depth = node.path.count("/")
         print(
-            f"           {'  ' * depth}{node.path:<32} {node.status:<8} restarts={node.restarts}"
+            f"           {node.path:<28} {node.kind:<10} {node.status:<8} restarts={node.restarts}"
         )
 
 
@@ -363,7 +361,7 @@ async def _demo() -> None:
                 Signal("content.requested", {"topic": "trio nurseries", "words": 300}, id="rq-1")
             )
             second = await boss.call(
-                Signal("content.requested", {"topic": "otp supervisors", "words": 500}, id="rq-2")
+                Signal("content.requested", {"topic": "supervision trees", "words": 500}, id="rq-2")
             )
             _say(f"requested {first} and {second}; drafting: {boss.state.active}")
             _show_tree("the tree: the writers live under the orchestrator's path")

@@ -114,10 +114,9 @@ def explain(event: TelemetryEvent) -> str:
     if name == "child.exited":
         if data["error"] is None:
             return f"exited ({data['reason']})"
-        # "restart" is what the child's restart type asks for; the supervisor
-        # may still give up instead (see supervisor.escalated)
-        then = "policy: restart" if data["restart"] else "policy: no restart"
-        return f"CRASHED: {describe(data['error'])} -> {then}"
+        # what follows (child.restarting, or supervisor.escalated) says what
+        # the supervisor does about it
+        return f"CRASHED: {describe(data['error'])}"
     if name == "child.restarting":
         when = "now" if data["delay"] == 0 else f"in {data['delay']:g}s (backoff)"
         return f"restart #{data['restarts']} {when}, caused by {data['cause']}"
