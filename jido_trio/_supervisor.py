@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import inspect
 import math
 import random
@@ -97,6 +98,18 @@ def _check_number(
 
 
 def _takes_task_status(fn: Callable[..., Any]) -> bool:
+    func = getattr(fn, "__func__", fn)  # a bound method: look at its function
+    if inspect.isfunction(func):
+        return _function_takes_task_status(func)
+    return _inspect_task_status(fn)
+
+
+@functools.lru_cache(maxsize=1024)
+def _function_takes_task_status(func: Callable[..., Any]) -> bool:
+    return _inspect_task_status(func)
+
+
+def _inspect_task_status(fn: Callable[..., Any]) -> bool:
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):  # builtins and some C callables have no signature
@@ -306,6 +319,7 @@ class ChildContext:
 
     __slots__ = (
         "_done",
+        "_state",
         "_stop",
         "_stop_hook",
         "due",
@@ -319,7 +333,6 @@ class ChildContext:
         "restarts",
         "scope",
         "spec",
-        "state",
         "subs",
         "supervisor",
         "value",
@@ -329,7 +342,7 @@ class ChildContext:
         self.spec = spec
         self.supervisor = supervisor
         self.path = f"{supervisor.path}/{spec.id}"
-        self.state = _State.STOPPED
+        self._state = _State.STOPPED
         self.restarts = 0
         self.order = order
         self.scope: trio.CancelScope | None = None
@@ -348,6 +361,28 @@ class ChildContext:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def state(self) -> _State:
+        return self._state
+
+    @state.setter
+    def state(self, new: _State) -> None:
+        # keep the supervisor's counters exact, so no control step scans
+        # every child: live children, and the set waiting to restart
+        old = self._state
+        if old is new:
+            return
+        self._state = new
+        sup = self.supervisor
+        if old is _State.STOPPED:
+            sup._live += 1
+        elif new is _State.STOPPED:
+            sup._live -= 1
+        if new is _State.RESTARTING:
+            sup._restarting[self] = None
+        elif old is _State.RESTARTING:
+            del sup._restarting[self]
 
     @property
     def stop_requested(self) -> trio.Event:
@@ -469,6 +504,8 @@ class Supervisor:
         self.max_children = max_children
         self._rng = rng if rng is not None else random.Random()
         self._children: dict[str, ChildContext] = {}
+        self._live = 0  # children whose state is not STOPPED
+        self._restarting: dict[ChildContext, None] = {}  # insertion-ordered set
         self._order = 0
         self._restarts: deque[float] = deque()
         self._lock = trio.Lock()
@@ -544,32 +581,46 @@ class Supervisor:
         """
         if not isinstance(spec, ChildSpec):
             raise InvalidChildSpecError(f"start_child() takes a ChildSpec, got {spec!r}")
-        async with self._lock:
-            self._check_open(f"start child {spec.id!r}")
-            if spec.id in self._children:
-                raise DuplicateChildError(
-                    f"supervisor {self.path!r} already has a child with id={spec.id!r}; "
-                    "ids must be unique among siblings"
-                )
-            if self.max_children is not None and len(self._children) >= self.max_children:
-                raise TooManyChildrenError(
-                    f"supervisor {self.path!r} already holds max_children={self.max_children} "
-                    f"child specs; cannot start {spec.id!r} (delete stopped children or raise "
-                    "max_children)"
-                )
-            if spec.significant and self.auto_shutdown == "never":
-                raise InvalidChildSpecError(
-                    f"child {spec.id!r}: significant=True needs the supervisor's auto_shutdown "
-                    "to be 'any_significant' or 'all_significant', not 'never'"
-                )
-            child = ChildContext(spec, self, self._order)
-            self._order += 1
-            self._children[spec.id] = child
-            try:
-                return await self._start(child)
-            except BaseException:
+        # an uncontended lock costs no trip through the scheduler
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            self._lock.acquire_nowait()
+        except trio.WouldBlock:
+            await self._lock.acquire()
+        try:
+            return await self._start_child_locked(spec)
+        finally:
+            self._lock.release()
+
+    async def _start_child_locked(self, spec: ChildSpec) -> Any:
+        self._check_open(f"start child {spec.id!r}")
+        if spec.id in self._children:
+            raise DuplicateChildError(
+                f"supervisor {self.path!r} already has a child with id={spec.id!r}; "
+                "ids must be unique among siblings"
+            )
+        if self.max_children is not None and len(self._children) >= self.max_children:
+            raise TooManyChildrenError(
+                f"supervisor {self.path!r} already holds max_children={self.max_children} "
+                f"child specs; cannot start {spec.id!r} (delete stopped children or raise "
+                "max_children)"
+            )
+        if spec.significant and self.auto_shutdown == "never":
+            raise InvalidChildSpecError(
+                f"child {spec.id!r}: significant=True needs the supervisor's auto_shutdown "
+                "to be 'any_significant' or 'all_significant', not 'never'"
+            )
+        child = ChildContext(spec, self, self._order)
+        self._order += 1
+        self._children[spec.id] = child
+        started = False
+        try:
+            value = await self._start(child)
+            started = True
+            return value
+        finally:
+            if not started:  # failed or cancelled during its start: not kept
                 self._children.pop(spec.id, None)
-                raise
 
     async def terminate_child(self, child_id: str) -> None:
         """Stop a child (cooperatively, within its ``shutdown`` grace) without
@@ -848,7 +899,7 @@ class Supervisor:
             self._final(child)
 
     def _all_stopped(self) -> bool:
-        return all(c.state is _State.STOPPED for c in self._children.values())
+        return self._live == 0
 
     def _check_idle(self) -> None:
         if self._all_stopped():
@@ -910,8 +961,8 @@ class Supervisor:
                 self._check_idle()
 
     def _next_due(self) -> float | None:
-        dues = [c.due for c in self._children.values() if c.state is _State.RESTARTING]
-        return min(dues) if dues else None
+        restarting = self._restarting
+        return min(c.due for c in restarting) if restarting else None
 
     async def _handle_exit(self, child: ChildContext, error: BaseException | None) -> None:
         wants = child.state is _State.RESTARTING
@@ -990,7 +1041,7 @@ class Supervisor:
     async def _start_due(self) -> None:
         now = trio.current_time()
         while True:
-            due = [c for c in self._ordered() if c.state is _State.RESTARTING and c.due <= now]
+            due = sorted((c for c in self._restarting if c.due <= now), key=lambda c: c.order)
             if not due:
                 return
             for child in due:
