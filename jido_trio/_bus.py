@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import trio
 
-from ._signal import Router
+from ._signal import Router, Signal
 
 __all__ = ["publish", "subscribe"]
 
@@ -16,7 +16,7 @@ __all__ = ["publish", "subscribe"]
 class _Subscriber:
     __slots__ = ("dropped", "router", "send")
 
-    def __init__(self, pattern: str, send: trio.MemorySendChannel[object]) -> None:
+    def __init__(self, pattern: str, send: trio.MemorySendChannel[Signal]) -> None:
         self.router = Router({pattern: "match"})
         self.send = send
         self.dropped = 0
@@ -34,14 +34,14 @@ def _all() -> list[_Subscriber]:
         return subs
 
 
-def publish(signal: object) -> int:
+def publish(signal: Signal) -> int:
     """Deliver ``signal`` to every subscriber whose pattern matches its type, in
     subscription order, without waiting. A subscriber whose buffer is full
     misses it (counted in ``Subscription.dropped``). Returns how many got it."""
     delivered = 0
-    signal_type = getattr(signal, "type", None)
-    if not isinstance(signal_type, str):
+    if not isinstance(signal, Signal):
         raise TypeError(f"publish() takes a Signal, not {signal!r}")
+    signal_type = signal.type
     for sub in list(_all()):
         if sub.router.match(signal_type) is None:
             continue
@@ -58,7 +58,7 @@ class Subscription:
     :meth:`receive`. ``dropped`` counts signals missed because the buffer was
     full."""
 
-    def __init__(self, sub: _Subscriber, receive: trio.MemoryReceiveChannel[object]) -> None:
+    def __init__(self, sub: _Subscriber, receive: trio.MemoryReceiveChannel[Signal]) -> None:
         self._sub = sub
         self._receive = receive
 
@@ -66,16 +66,16 @@ class Subscription:
     def dropped(self) -> int:
         return self._sub.dropped
 
-    async def receive(self) -> object:
+    async def receive(self) -> Signal:
         return await self._receive.receive()
 
-    def receive_nowait(self) -> object:
+    def receive_nowait(self) -> Signal:
         return self._receive.receive_nowait()
 
     def __aiter__(self) -> Subscription:
         return self
 
-    async def __anext__(self) -> object:
+    async def __anext__(self) -> Signal:
         return await self._receive.receive()
 
 
@@ -90,7 +90,7 @@ def subscribe(pattern: str = "**", *, max_buffer: int = 1000) -> Iterator[Subscr
 
     The subscription ends with the ``with`` block.
     """
-    send, receive = trio.open_memory_channel[object](max_buffer)
+    send, receive = trio.open_memory_channel[Signal](max_buffer)
     sub = _Subscriber(pattern, send)
     subs = _all()
     subs.append(sub)

@@ -43,7 +43,14 @@ from ._intercept import Interceptor, current_interceptors
 from ._registry import Registration, current_registry
 from ._signal import Signal
 from ._store import CheckpointStore
-from ._supervisor import ChildContext, ChildSpec, Supervisor, current_child, open_supervisor
+from ._supervisor import (
+    ChildContext,
+    ChildSpec,
+    Supervisor,
+    check_supervisor_options,
+    current_child,
+    open_supervisor,
+)
 from ._telemetry import emit, telemetry_enabled
 
 _log = logging.getLogger("jido_trio.agent")
@@ -994,6 +1001,16 @@ def agent_spec(
     options = dict(children or {})
     if "name" in options:
         raise InvalidChildSpecError(f"agent_spec({id!r}): children= takes no name")
+    check_supervisor_options(options, f"agent_spec({id!r}, children=...)")
+    if (
+        not isinstance(dead_letter_limit, int)
+        or isinstance(dead_letter_limit, bool)
+        or dead_letter_limit < 1
+    ):
+        raise InvalidChildSpecError(
+            f"agent_spec({id!r}): dead_letter_limit={dead_letter_limit!r} is not valid; "
+            "expected an int >= 1"
+        )
     ref = AgentRef(
         id,
         definition,

@@ -19,7 +19,7 @@ import math
 import random
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, Final, Literal
@@ -39,6 +39,7 @@ from ._errors import (
     TooManyChildrenError,
 )
 from ._intercept import current_interceptors, run_child_start
+from ._random import run_random
 from ._telemetry import emit, telemetry_enabled
 
 __all__ = [
@@ -125,8 +126,15 @@ def _validate_id(_inst: object, _attr: attrs.Attribute[str], value: object) -> N
         )
 
 
+def _is_async_callable(fn: object) -> bool:
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    call = type(fn).__dict__.get("__call__")  # an object with an async __call__
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
+
+
 def _validate_start(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
-    if not callable(value):
+    if not _is_async_callable(value):
         raise InvalidChildSpecError(
             f"start={value!r} is not valid; expected an async function "
             "(called as start(*args) or start(*args, task_status=...))"
@@ -502,7 +510,7 @@ class Supervisor:
         self.backoff = backoff
         self.auto_shutdown: AutoShutdown = auto_shutdown
         self.max_children = max_children
-        self._rng = rng if rng is not None else random.Random()
+        self._rng = rng  # None: the run's source, resolved at the first draw
         self._children: dict[str, ChildContext] = {}
         self._live = 0  # children whose state is not STOPPED
         self._restarting: dict[ChildContext, None] = {}  # insertion-ordered set
@@ -1006,6 +1014,8 @@ class Supervisor:
                 self._final(other)
         delay = 0.0
         if self.backoff is not None:
+            if self._rng is None:
+                self._rng = run_random()
             delay = self.backoff.delay(len(self._restarts), self._rng)
         due = trio.current_time() + delay
         for member in group:
@@ -1203,8 +1213,9 @@ async def open_supervisor(
     - ``name`` — the supervisor's path. Defaults to the path of the child that
       opens it (so a :func:`supervisor_spec` child or an agent's own supervisor
       nests in the tree), or ``"root"`` outside any child.
-    - ``rng`` — the ``random.Random`` that draws backoff jitter; pass a seeded
-      one for reproducible runs. Defaults to a fresh unseeded ``random.Random()``.
+    - ``rng`` — the ``random.Random`` that draws backoff jitter. Defaults to
+      ``None``: the Trio run's source, :func:`jido_trio.run_random` (seed it
+      with :func:`jido_trio.set_run_random` for reproducible runs).
 
     Cancellation: cancelling the enclosing scope cancels every child at once
     (no grace, no restarts) and nothing is left running. If the body raises,
@@ -1296,6 +1307,29 @@ async def open_supervisor(
         _raise_saving_context(sup._failure)
 
 
+_OPTIONS: Final = frozenset(
+    {"strategy", "max_restarts", "max_seconds", "backoff", "auto_shutdown", "max_children", "rng"}
+)
+
+
+def check_supervisor_options(options: Mapping[str, Any], where: str) -> None:
+    """Validate :func:`open_supervisor` options given as a mapping, eagerly, so a
+    bad option fails where it is written (``where`` names the place)."""
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise InvalidChildSpecError(
+            f"{where}: unknown option(s) {unknown}; expected some of {sorted(_OPTIONS)}"
+        )
+    _check_choice("strategy", options.get("strategy", "one_for_one"), _STRATEGIES)
+    _check_choice("auto_shutdown", options.get("auto_shutdown", "never"), _AUTO_SHUTDOWNS)
+    _check_number("max_restarts", options.get("max_restarts", 3), integer=True)
+    _check_number("max_seconds", options.get("max_seconds", 5), positive=True)
+    _check_number("max_children", options.get("max_children"), integer=True, allow_none=True)
+    backoff = options.get("backoff")
+    if backoff is not None and not isinstance(backoff, Backoff):
+        raise InvalidChildSpecError(f"backoff={backoff!r} is not valid; expected a Backoff or None")
+
+
 def supervisor_spec(
     id: str,
     children: Iterable[ChildSpec] = (),
@@ -1317,26 +1351,7 @@ def supervisor_spec(
     specs = list(children)
     if "name" in options:
         raise InvalidChildSpecError("supervisor_spec() takes its name from id; drop name=")
-    # validate eagerly, so a bad option fails where the spec is written
-    _check_choice("strategy", options.get("strategy", "one_for_one"), _STRATEGIES)
-    _check_choice("auto_shutdown", options.get("auto_shutdown", "never"), _AUTO_SHUTDOWNS)
-    _check_number("max_restarts", options.get("max_restarts", 3), integer=True)
-    _check_number("max_seconds", options.get("max_seconds", 5), positive=True)
-    allowed = {
-        "strategy",
-        "max_restarts",
-        "max_seconds",
-        "backoff",
-        "auto_shutdown",
-        "max_children",
-        "rng",
-    }
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise InvalidChildSpecError(
-            f"supervisor_spec({id!r}): unknown option(s) {unknown}; expected some of "
-            f"{sorted(allowed)}"
-        )
+    check_supervisor_options(options, f"supervisor_spec({id!r})")
 
     async def run_supervisor(*, task_status: trio.TaskStatus[Supervisor]) -> None:
         me = current_child()

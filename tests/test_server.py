@@ -1266,3 +1266,39 @@ async def test_every_processed_message_emits_signal_handled(
             ]
             assert check_identity(ref).processed == 3
             await sup.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"children": {"strategy": "bogus"}},
+            "strategy='bogus' is not valid; expected 'one_for_one', 'one_for_all' or "
+            "'rest_for_one'",
+        ),
+        (
+            {"children": {"max_restart": 3}},
+            "agent_spec('a', children=...): unknown option(s) ['max_restart']; expected some of",
+        ),
+        (
+            {"dead_letter_limit": -1},
+            "agent_spec('a'): dead_letter_limit=-1 is not valid; expected an int >= 1",
+        ),
+        (
+            {"mailbox_size": 0},
+            "agent_spec('a'): mailbox_size=0 is not valid; expected an int >= 1",
+        ),
+        (
+            {"restart_from": "latest"},
+            "agent_spec('a'): restart_from='latest' is not valid; expected 'checkpoint' or "
+            "'initial'",
+        ),
+    ],
+    ids=["children-strategy", "children-unknown", "dead-letter-limit", "mailbox", "restart-from"],
+)
+def test_agent_spec_rejects_bad_options_where_they_are_written(
+    options: dict[str, Any], message: str
+) -> None:
+    """A bad agent_spec option fails at once, naming the option, value and fix."""
+    with pytest.raises(InvalidChildSpecError, match=re.escape(message)):
+        agent_spec("a", BOX, **options)

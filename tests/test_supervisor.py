@@ -1102,6 +1102,11 @@ async def test_unknown_child_id_lists_the_known_ones(
             "(called as start(*args) or start(*args, task_status=...))",
         ),
         (
+            lambda: ChildSpec("a", print),  # type: ignore[arg-type]
+            "start=<built-in function print> is not valid; expected an async function "
+            "(called as start(*args) or start(*args, task_status=...))",
+        ),
+        (
             lambda: ChildSpec("", idle),
             "id='' is not valid; expected a non-empty string without '/'",
         ),
@@ -1151,6 +1156,7 @@ async def test_unknown_child_id_lists_the_known_ones(
         "shutdown-negative",
         "shutdown-bool",
         "start",
+        "start-sync",
         "id-empty",
         "id-slash",
         "significant",
@@ -1254,3 +1260,54 @@ async def test_invalid_spec_errors_are_value_errors(autojump_clock: trio.testing
     with pytest.raises(ValueError, match=r"^restart='x'") as info:
         ChildSpec("a", idle, restart="x")  # type: ignore[arg-type]
     assert isinstance(info.value, jido_trio.JidoError)
+
+
+class AsyncCallable:
+    async def __call__(self) -> None:
+        await trio.sleep_forever()
+
+
+async def test_async_callables_of_every_shape_are_accepted(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """An async function, a partial of one and an object with an async __call__ are
+    all valid starts; a sync function is not (checked above)."""
+    import functools
+
+    async def takes(x: int) -> None:
+        await trio.sleep_forever()
+
+    specs = [
+        ChildSpec("f", idle),
+        ChildSpec("p", functools.partial(takes, 1)),
+        ChildSpec("o", AsyncCallable()),
+    ]
+    async with open_supervisor(specs) as sup:
+        await trio.testing.wait_all_tasks_blocked()
+        assert [c.status for c in sup.which_children()] == ["running"] * 3
+        await sup.shutdown()
+
+
+async def test_backoff_jitter_comes_from_the_run_random_source(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Without rng=, jitter is drawn from jido_trio.run_random(), which
+    set_run_random seeds for the whole run."""
+    jido_trio.set_run_random(random.Random(7))
+    expected = Backoff(initial=1.0, jitter=0.5).delay(1, random.Random(7))
+    crew = Crew(crashes={"a": [1]})
+    async with open_supervisor([crew.spec("a")], backoff=Backoff(initial=1.0, jitter=0.5)) as sup:
+        await trio.sleep(10)
+        await sup.shutdown()
+    assert crew.starts("a") == [0.0, 1.0 + expected]
+    assert expected != 1.0
+
+
+def test_set_run_random_rejects_a_non_random() -> None:
+    """set_run_random takes a random.Random."""
+
+    async def main() -> None:
+        with pytest.raises(TypeError, match=r"set_run_random\(\) takes a random.Random, not 7"):
+            jido_trio.set_run_random(7)  # type: ignore[arg-type]
+
+    trio.run(main)
