@@ -43,6 +43,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import attrs
 import trio
 import trio.testing
 
@@ -367,6 +368,270 @@ def memory_bare(n: int, scoped: bool = False) -> dict[str, float]:
     return run_trio(main)
 
 
+# ------------------------------------------------------- agent workloads
+@attrs.frozen
+class BenchState:
+    """The state of the benchmark agent: nothing at all."""
+
+
+@jido_trio.action("noop")
+def noop(state: BenchState, params: jido_trio.NoParams) -> BenchState:
+    return state
+
+
+BENCH_AGENT = jido_trio.AgentDef("bench", BenchState, [noop])
+MAILBOX = 1000  # agent_spec's default mailbox_size; the bare channels use the same
+
+
+async def serve_ping(
+    requests: trio.MemoryReceiveChannel[int], replies: trio.MemorySendChannel[int]
+) -> None:
+    async for item in requests:
+        await replies.send(item)
+
+
+async def drain(receive: trio.MemoryReceiveChannel[Any]) -> None:
+    """The bare agent: one task taking items off its channel."""
+    async for _ in receive:
+        pass
+
+
+def call_ours(n: int) -> dict[str, float]:
+    """``n`` sequential ``ref.call(noop())`` round trips to one idle agent
+    (one prebuilt message; default ``timeout=5.0``)."""
+
+    async def main() -> dict[str, float]:
+        with trio.CancelScope() as outer:
+            async with jido_trio.open_supervisor() as sup:
+                ref: jido_trio.AgentRef = await sup.start_child(
+                    jido_trio.agent_spec("agent", BENCH_AGENT)
+                )
+                message = noop()
+                await ref.call(message)
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    await ref.call(message)
+                t1 = time.perf_counter()
+                assert ref.stats().processed == n + 1
+                outer.cancel()
+        return {"total": t1 - t0}
+
+    return run_trio(main)
+
+
+def call_bare(n: int) -> dict[str, float]:
+    """``n`` ping-pongs: an unbuffered request channel and an unbuffered reply
+    channel, served by one task."""
+
+    async def main() -> dict[str, float]:
+        req_send, req_recv = trio.open_memory_channel[int](0)
+        rep_send, rep_recv = trio.open_memory_channel[int](0)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(serve_ping, req_recv, rep_send)
+            await req_send.send(-1)
+            await rep_recv.receive()
+            t0 = time.perf_counter()
+            for i in range(n):
+                await req_send.send(i)
+                await rep_recv.receive()
+            t1 = time.perf_counter()
+            nursery.cancel_scope.cancel()
+        return {"total": t1 - t0}
+
+    return run_trio(main)
+
+
+def cast_ours(n: int) -> dict[str, float]:
+    """``n`` ``await ref.cast(noop())`` from one producer, until the agent has
+    processed them all (a final ``call`` in the same FIFO mailbox)."""
+
+    async def main() -> dict[str, float]:
+        with trio.CancelScope() as outer:
+            async with jido_trio.open_supervisor() as sup:
+                ref: jido_trio.AgentRef = await sup.start_child(
+                    jido_trio.agent_spec("agent", BENCH_AGENT, mailbox_size=MAILBOX)
+                )
+                message = noop()
+                await ref.call(message)
+                t0 = time.perf_counter()
+                for _ in range(n - 1):
+                    await ref.cast(message)
+                await ref.call(message)
+                t1 = time.perf_counter()
+                assert ref.stats().processed == n + 1
+                outer.cancel()
+        return {"total": t1 - t0}
+
+    return run_trio(main)
+
+
+def cast_bare(n: int) -> dict[str, float]:
+    """``n`` items sent through a channel bounded at ``MAILBOX`` to one consumer
+    task, until it has taken the last one."""
+
+    async def consume(receive: trio.MemoryReceiveChannel[int], done: trio.Event) -> None:
+        async for item in receive:
+            if item == n - 1:
+                done.set()
+
+    async def main() -> dict[str, float]:
+        send, receive = trio.open_memory_channel[int](MAILBOX)
+        done = trio.Event()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(consume, receive, done)
+            await trio.testing.wait_all_tasks_blocked()
+            t0 = time.perf_counter()
+            for i in range(n):
+                await send.send(i)
+            await done.wait()
+            t1 = time.perf_counter()
+            nursery.cancel_scope.cancel()
+        return {"total": t1 - t0}
+
+    return run_trio(main)
+
+
+async def start_agents(sup: jido_trio.Supervisor, n: int, prefix: str) -> list[Any]:
+    """Start ``n`` default agents, one ``start_child(agent_spec(...))`` at a time."""
+    return [
+        await sup.start_child(jido_trio.agent_spec(f"{prefix}{i}", BENCH_AGENT)) for i in range(n)
+    ]
+
+
+def memory_agents_ours(n: int, frames: int = 1) -> dict[str, Any]:
+    """Bytes for ``n`` idle agents started under one supervisor (``agent_spec``
+    built inside the window, as a user does). With ``frames > 1``, also the
+    bytes by the innermost line of jido_trio that allocated them."""
+
+    async def main() -> dict[str, Any]:
+        with trio.CancelScope() as outer:
+            async with jido_trio.open_supervisor() as sup:
+                # one agent first, so lazily built structures are not counted
+                await start_agents(sup, 1, "warm")
+                await trio.testing.wait_all_tasks_blocked()
+                gc.collect()
+                tracemalloc.start(frames)
+                before = tracemalloc.get_traced_memory()[0]
+                refs = await start_agents(sup, n, "a")
+                await trio.testing.wait_all_tasks_blocked()
+                gc.collect()
+                after = tracemalloc.get_traced_memory()[0]
+                snapshot = tracemalloc.take_snapshot() if frames > 1 else None
+                tracemalloc.stop()
+                assert len(refs) == n
+                outer.cancel()
+        out: dict[str, Any] = {"total": after - before}
+        if snapshot is not None:
+            out["by_line"] = attribute(snapshot, n)
+        return out
+
+    return run_trio(main)
+
+
+def attribute(snapshot: tracemalloc.Snapshot, n: int) -> dict[str, float]:
+    """Bytes per agent by allocation site: the innermost frame in jido_trio
+    (``file:line``), plus the innermost frame outside it when that differs
+    (``-> trio/_core/_run.py:123``)."""
+    root = str(HERE.parent)
+    ours = os.sep + "jido_trio" + os.sep
+    by_site: dict[str, int] = {}
+    for stat in snapshot.statistics("traceback"):
+        frames = list(stat.traceback)  # oldest first
+        site = "other"
+        for frame in reversed(frames):
+            if ours in frame.filename:
+                site = f"{os.path.relpath(frame.filename, root)}:{frame.lineno}"
+                inner = frames[-1]
+                if inner is not frame:
+                    name = inner.filename
+                    cut = name.rfind(os.sep + "site-packages" + os.sep)
+                    short = name[cut + 15 :] if cut >= 0 else os.path.basename(name)
+                    site += f" -> {short}:{inner.lineno}"
+                break
+        by_site[site] = by_site.get(site, 0) + stat.size
+    top = sorted(by_site.items(), key=lambda kv: -kv[1])
+    return {site: round(size / n, 1) for site, size in top if size / n >= 8}
+
+
+async def drain_in_scope(receive: trio.MemoryReceiveChannel[Any], scope: trio.CancelScope) -> None:
+    with scope:
+        await drain(receive)
+
+
+def memory_agents_bare(n: int, scoped: bool = False) -> dict[str, float]:
+    """Bytes for ``n`` bare "agents": a memory channel pair bounded at
+    ``MAILBOX`` and one task blocked receiving from it; ``scoped``: each task in
+    its own ``CancelScope``, the least a child stoppable on its own needs."""
+    senders: list[trio.MemorySendChannel[Any]] = []
+
+    def spawn(nursery: trio.Nursery) -> None:
+        send, receive = trio.open_memory_channel[Any](MAILBOX)
+        senders.append(send)
+        if scoped:
+            nursery.start_soon(drain_in_scope, receive, trio.CancelScope())
+        else:
+            nursery.start_soon(drain, receive)
+
+    async def main() -> dict[str, float]:
+        async with trio.open_nursery() as nursery:
+            spawn(nursery)
+            await trio.testing.wait_all_tasks_blocked()
+            gc.collect()
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(n):
+                spawn(nursery)
+            await trio.testing.wait_all_tasks_blocked()
+            gc.collect()
+            after = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+            nursery.cancel_scope.cancel()
+        senders.clear()
+        return {"total": after - before}
+
+    return run_trio(main)
+
+
+def agents_ours(n: int) -> dict[str, float]:
+    """Start ``n`` agents under one supervisor (default ``agent_spec``: grace
+    5 s, the agent leaves at its next message), wait until all are idle, then
+    ``sup.shutdown()``."""
+
+    async def main() -> dict[str, float]:
+        t0 = time.perf_counter()
+        async with jido_trio.open_supervisor() as sup:
+            for i in range(n):
+                await sup.start_child(jido_trio.agent_spec(f"a{i}", BENCH_AGENT))
+            await trio.testing.wait_all_tasks_blocked()
+            t1 = time.perf_counter()
+            await sup.shutdown()
+        t2 = time.perf_counter()
+        return {"start": t1 - t0, "stop": t2 - t1, "total": t2 - t0}
+
+    return run_trio(main)
+
+
+def agents_bare(n: int) -> dict[str, float]:
+    """``n`` bare "agents" (channel pair + receiving task) spawned in a
+    nursery, then cancelled."""
+
+    async def main() -> dict[str, float]:
+        senders: list[trio.MemorySendChannel[Any]] = []
+        t0 = time.perf_counter()
+        async with trio.open_nursery() as nursery:
+            for _ in range(n):
+                send, receive = trio.open_memory_channel[Any](MAILBOX)
+                senders.append(send)
+                nursery.start_soon(drain, receive)
+            await trio.testing.wait_all_tasks_blocked()
+            t1 = time.perf_counter()
+            nursery.cancel_scope.cancel()
+        t2 = time.perf_counter()
+        return {"start": t1 - t0, "stop": t2 - t1, "total": t2 - t0}
+
+    return run_trio(main)
+
+
 # ------------------------------------------------------------ benchmarks
 @bench("restart", target=1.5, triotp="restart")
 def bench_restart(quick: bool) -> Figures:
@@ -499,6 +764,127 @@ def bench_teardown_linear(quick: bool) -> Figures:
     }
     figures["ratio"] = figures["shutdown"]["ratio"]
     return figures
+
+
+def instruction_us() -> float:
+    """µs to build one ``noop()`` Instruction (not part of the call figures)."""
+    k = 20_000
+    t0 = time.perf_counter()
+    for _ in range(k):
+        noop()
+    return us(time.perf_counter() - t0, k)
+
+
+@bench("call", target=1.5, triotp="call")
+def bench_call(quick: bool) -> Figures:
+    """AgentRef.call round trip of a no-op action vs a bare two-channel ping-pong."""
+    n = 2000 if quick else 20_000
+    k = 3 if quick else 7
+    res = side_by_side({"ours": partial(call_ours, n), "bare": partial(call_bare, n)}, k)
+    ours, bare = res["ours"]["total"], res["bare"]["total"]
+    return {
+        "ratio": ratio(ours.best, bare.best),
+        "n": n,
+        "repeats": k,
+        "ours_us_per_call": us(ours.best, n),
+        "bare_us_per_roundtrip": us(bare.best, n),
+        "median_ratio": ratio(ours.median, bare.median),
+        # the message is built once, outside the loop; building one costs this
+        "instruction_us": instruction_us(),
+    }
+
+
+@bench("cast_throughput", target=0.5, direction=">=")
+def bench_cast_throughput(quick: bool) -> Figures:
+    """N casts of a no-op action consumed by the agent vs N items through a bare
+    bounded channel (same size) to one task; ratio = our throughput / bare."""
+    n = 5000 if quick else 100_000
+    k = 3 if quick else 5
+    res = side_by_side({"ours": partial(cast_ours, n), "bare": partial(cast_bare, n)}, k)
+    ours, bare = res["ours"]["total"], res["bare"]["total"]
+    return {
+        "ratio": ratio(bare.best, ours.best),
+        "n": n,
+        "mailbox_size": MAILBOX,
+        "repeats": k,
+        "ours_msgs_per_s": round(n / ours.best),
+        "bare_msgs_per_s": round(n / bare.best),
+        "ours_us_per_msg": us(ours.best, n),
+        "bare_us_per_msg": us(bare.best, n),
+        "median_ratio": ratio(bare.median, ours.median),
+    }
+
+
+@bench("memory_per_agent", target=1.5, triotp="memory_per_agent")
+def bench_memory_per_agent(quick: bool) -> Figures:
+    """bytes per idle AgentServer under one supervisor (spec and ref included) vs
+    per bare task + memory channel pair of the same size (tracemalloc)."""
+    sizes = (1000,) if quick else (2000, 10_000)
+    figures: Figures = {"mailbox_size": MAILBOX}
+    for n in sizes:
+        res = side_by_side(
+            {
+                "ours": partial(memory_agents_ours, n),
+                "bare": partial(memory_agents_bare, n),
+                "scoped": partial(memory_agents_bare, n, scoped=True),
+            },
+            1,
+        )
+        per = {side: res[side]["total"].median / n for side in res}
+        figures[f"n={n}"] = {
+            "ours_bytes": round(per["ours"]),
+            "bare_bytes": round(per["bare"]),
+            "bare_scoped_bytes": round(per["scoped"]),
+            "ratio": ratio(per["ours"], per["bare"]),
+            "ours_to_scoped": ratio(per["ours"], per["scoped"]),
+            "bare_scoped_ratio": ratio(per["scoped"], per["bare"]),
+        }
+    head = figures[f"n={sizes[-1]}"]
+    figures["ratio"] = head["ratio"]
+    figures["n"] = sizes[-1]
+    figures["ours_bytes_per_agent"] = head["ours_bytes"]
+    figures["bare_bytes_per_agent"] = head["bare_bytes"]
+    if not quick:
+        # where the bytes go: allocation sites, 2,000 agents, deep tracebacks
+        n = 2000
+        figures["by_line"] = memory_agents_ours(n, frames=40)["by_line"]
+    return figures
+
+
+@bench("agents_linear", target=12.0)
+def bench_agents_linear(quick: bool) -> Figures:
+    """10N agents started under one supervisor then shut down, over N (linear = 10)."""
+    n = 100 if quick else 1000
+    k = 3 if quick else 5
+    res = side_by_side(
+        {
+            "small": partial(agents_ours, n),
+            "large": partial(agents_ours, 10 * n),
+            "bare_small": partial(agents_bare, n),
+            "bare_large": partial(agents_bare, 10 * n),
+        },
+        k,
+    )
+    small, large = res["small"], res["large"]
+    bsmall, blarge = res["bare_small"], res["bare_large"]
+    return {
+        "ratio": ratio(large["total"].median, small["total"].median),
+        "n": n,
+        "n10": 10 * n,
+        "repeats": k,
+        "n_ms": ms(small["total"].median),
+        "n10_ms": ms(large["total"].median),
+        "n_us_per_agent": us(small["total"].median, n),
+        "n10_us_per_agent": us(large["total"].median, 10 * n),
+        "n10_start_us": us(large["start"].median, 10 * n),
+        "n10_stop_us": us(large["stop"].median, 10 * n),
+        "bare_n10_us_per_task": us(blarge["total"].median, 10 * n),
+        "bare_n10_start_us": us(blarge["start"].median, 10 * n),
+        "bare_n10_stop_us": us(blarge["stop"].median, 10 * n),
+        "bare_linear_ratio": ratio(blarge["total"].median, bsmall["total"].median),
+        # raw, not a target: 10N agents against 10N bare task + channel pairs
+        "ratio_to_bare": ratio(large["total"].median, blarge["total"].median),
+    }
 
 
 # ---------------------------------------------------------------- triotp

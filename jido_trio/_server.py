@@ -267,9 +267,7 @@ class AgentRef:
 
     __slots__ = (
         "_agent",
-        "_child",
         "_children_options",
-        "_committed",
         "_dead",
         "_dead_letter_limit",
         "_dead_letters",
@@ -326,9 +324,7 @@ class AgentRef:
         self._children_options = children
         self._send, self._recv = trio.open_memory_channel[_Envelope](mailbox_size)
         self._path: str | None = None
-        self._child: ChildContext | None = None
         self._agent: Agent[Any] | None = None
-        self._committed: Agent[Any] | None = None
         self._down = False
         self._stopping = False
         self._stop_after: str | None = None
@@ -364,15 +360,12 @@ class AgentRef:
     @property
     def state(self) -> Any:
         """The agent's current state (the last committed one)."""
-        agent = self._agent or self._committed
-        if agent is None:
-            return None
-        return agent.state
+        return None if self._agent is None else self._agent.state
 
     @property
     def agent(self) -> Agent[Any] | None:
         """The current :class:`Agent` value, or ``None`` before the first start."""
-        return self._agent or self._committed
+        return self._agent
 
     @property
     def queue_length(self) -> int:
@@ -444,18 +437,11 @@ class AgentRef:
         deadline = trio.current_time() + timeout
         reply = _Reply(deadline)
         env = _Envelope(message, reply)
-        if self._down:
-            self._sent += 1
-            self._dead_letter(env, "agent_stopped", None)
-        else:
-            try:  # fast path: no extra trip through the scheduler
-                self._send.send_nowait(env)
-                self._sent += 1
-            except trio.WouldBlock:
-                with trio.move_on_at(deadline):
-                    await self._enqueue(env)
-                if not env.queued:
-                    reply.expire()
+        if not self._post(env):  # the mailbox is full: wait for room, within the deadline
+            with trio.move_on_at(deadline):
+                await self._enqueue(env)
+            if not env.queued:
+                reply.expire()
         if not reply.done and deadline < math.inf:
             _deadlines().add(reply)
         await reply.wait()
@@ -476,8 +462,8 @@ class AgentRef:
         _check_message(message)
         env = _Envelope(message, None)
         if self._down:
-            self._sent += 1
-            self._dead_letter(env, "agent_stopped", None)
+            self._post(env)  # dead-lettered
+            await trio.lowlevel.checkpoint()
             return
         await self._enqueue(env)
 
@@ -485,19 +471,26 @@ class AgentRef:
         """Like :meth:`cast`, but raises :class:`MailboxFullError` instead of
         waiting when the mailbox is full."""
         _check_message(message)
-        env = _Envelope(message, None)
-        if self._down:
-            self._sent += 1
-            self._dead_letter(env, "agent_stopped", None)
-            return
-        try:
-            self._send.send_nowait(env)
-        except trio.WouldBlock:
+        if not self._post(_Envelope(message, None)):
             raise MailboxFullError(
                 f"mailbox of agent {self.path!r} is full ({self._mailbox_size} messages); "
                 "use `await cast(...)` to wait for space, or raise mailbox_size"
-            ) from None
+            )
+
+    def _post(self, env: _Envelope) -> bool:
+        """Put ``env`` in the mailbox without waiting (the fast path: no trip
+        through the scheduler). False if the mailbox is full. An agent stopped
+        for good takes nothing: the message is dead-lettered at once."""
+        if self._down:
+            self._sent += 1
+            self._dead_letter(env, "agent_stopped", None)
+            return True
+        try:
+            self._send.send_nowait(env)
+        except trio.WouldBlock:
+            return False
         self._sent += 1
+        return True
 
     async def _enqueue(self, env: _Envelope) -> None:
         """Wait for mailbox space. A message counts as sent once it is in the
@@ -594,15 +587,14 @@ class AgentRef:
                 loaded = await self._store.load(self.path, self.definition)
                 if loaded is not None:
                     return loaded
-            elif self._committed is not None:
-                return self._committed
+            elif self._agent is not None:
+                return self._agent  # the last committed agent, kept by the ref
         return self.definition.new(self.id, self._initial_state)
 
     async def _serve(self, *, task_status: trio.TaskStatus[AgentRef]) -> None:
         child = current_child()
         if self._down:
             self._revive()
-        self._child = child
         self._path = child.path
         child._stop_hook = self._request_stop
         self._stopping = False
@@ -611,7 +603,6 @@ class AgentRef:
         if self._registration is None and self.name is not None:
             self._registration = current_registry().register_nowait(self.name, self)
         self._agent = await self._load()
-        self._committed = self._agent
         now = trio.current_time()
         # periodic schedules are re-armed by every incarnation; stale ones go
         self._timers = [t for t in self._timers if not t[3]]
@@ -743,7 +734,8 @@ class AgentRef:
         tel = telemetry_enabled()
         started = trio.current_time() if tel else 0.0
         outcome: CmdOutcome[Any] = execute(agent, message)
-        self._handling = (message, outcome.action)
+        if tel:  # for agent.signal.handled, emitted when its directives are done
+            self._handling = (message, outcome.action)
         chain = current_interceptors()
         for interceptor in chain:
             outcome = interceptor.on_cmd(self, outcome)
@@ -764,10 +756,9 @@ class AgentRef:
                 self._dead_letter(env, _reason(error), error)
             return False
         new = outcome.agent
-        self._agent = new
         if self._store is not None:
             await self._store.save(self.path, new)
-        self._committed = new
+        self._agent = new  # committed
         if tel:
             emit(
                 "agent.checkpoint",
