@@ -14,6 +14,15 @@ Workloads (the same as run.py's, written with triotp's API):
   ``nursery.start`` of a monitor per child), torn down by cancelling the
   enclosing nursery (triotp has no ordered shutdown), vs N bare tasks then cancel.
 - ``teardown_linear``: triotp's teardown time at 10N over its time at N.
+- ``call``: ``gen_server.call`` round trips to a gen_server whose
+  ``handle_call`` replies at once (no timeout, triotp's default; with
+  ``timeout=5`` as a raw figure) vs a bare ping-pong: an unbuffered request
+  channel and an unbuffered reply channel served by one task.
+- ``memory_per_agent``: tracemalloc bytes per idle gen_server, started bare
+  (``nursery.start_soon(gen_server.start, ...)``) and under a
+  ``dynamic_supervisor`` (``start_child`` of a ``child_spec``, built inside the
+  window), vs a bare task blocked on a memory channel pair (unbuffered, as
+  triotp's mailboxes are).
 
 triotp logs through logbook; as ``triotp.node.run`` does by default, a
 ``NullHandler`` is bound so no log line is written.
@@ -32,11 +41,13 @@ import math
 import statistics
 import sys
 import time
+import tracemalloc
+import types
 
 import logbook
 import trio
 import trio.testing
-from triotp import supervisor
+from triotp import dynamic_supervisor, gen_server, mailbox, supervisor
 
 BUDGET_S = 20.0  # most one triotp run may be predicted to take before it is skipped
 
@@ -117,6 +128,155 @@ async def spawn_bare(n):
         nursery.cancel_scope.cancel()
     t2 = time.perf_counter()
     return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
+
+
+# ---------------------------------------------------------------- call
+async def _noop_init(_init_arg):
+    return None
+
+
+async def _noop_handle_call(message, _caller, state):
+    return (gen_server.Reply(payload=message), state)
+
+
+async def _noop_handle_cast(_message, state):
+    return (gen_server.NoReply(), state)
+
+
+#: a gen_server "module": triotp looks its callbacks up with getattr
+NOOP_SERVER = types.SimpleNamespace(
+    __name__="noop_server",
+    init=_noop_init,
+    handle_call=_noop_handle_call,
+    handle_cast=_noop_handle_cast,
+)
+
+
+async def call_triotp(n, timeout=None):
+    mailbox._init()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(gen_server.start, NOOP_SERVER, None, "noop")
+        await trio.testing.wait_all_tasks_blocked()
+        await gen_server.call("noop", -1, timeout)
+        t0 = time.perf_counter()
+        for i in range(n):
+            await gen_server.call("noop", i, timeout)
+        t1 = time.perf_counter()
+        nursery.cancel_scope.cancel()
+    return {"total": t1 - t0}
+
+
+async def call_triotp_timeout(n):
+    return await call_triotp(n, 5.0)
+
+
+async def serve_ping(requests, replies):
+    async for item in requests:
+        await replies.send(item)
+
+
+async def call_bare(n):
+    req_send, req_recv = trio.open_memory_channel(0)
+    rep_send, rep_recv = trio.open_memory_channel(0)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(serve_ping, req_recv, rep_send)
+        await req_send.send(-1)
+        await rep_recv.receive()
+        t0 = time.perf_counter()
+        for i in range(n):
+            await req_send.send(i)
+            await rep_recv.receive()
+        t1 = time.perf_counter()
+        nursery.cancel_scope.cancel()
+    return {"total": t1 - t0}
+
+
+def bench_call(quick):
+    n = 2000 if quick else 20_000
+    k = 3 if quick else 5
+    s = side_by_side(
+        {
+            "triotp": (call_triotp, n),
+            "bare": (call_bare, n),
+            "timeout": (call_triotp_timeout, n),
+        },
+        k,
+    )
+    t, b = best(s["triotp"]["total"]), best(s["bare"]["total"])
+    tt = best(s["timeout"]["total"])
+    return {
+        "ratio": round(t / b, 3),
+        "n": n,
+        "repeats": k,
+        "triotp_us_per_call": us(t, n),
+        "bare_us_per_roundtrip": us(b, n),
+        "median_ratio": round(
+            statistics.median(s["triotp"]["total"]) / statistics.median(s["bare"]["total"]), 3
+        ),
+        "timeout5_us_per_call": us(tt, n),
+        "timeout5_ratio": round(tt / b, 3),
+    }
+
+
+# -------------------------------------------------------------- memory
+async def drain(receive):
+    async for _ in receive:
+        pass
+
+
+async def memory_triotp(n, mode):
+    """Bytes for ``n`` idle servers: ``mode`` is ``"bare"`` (task + unbuffered
+    channel pair), ``"gen_server"`` or ``"dynamic_supervisor"``."""
+    mailbox._init()
+    senders = []
+    opts = supervisor.options()
+    async with trio.open_nursery() as nursery:
+        sup = None
+        if mode == "dynamic_supervisor":
+            sup = await nursery.start(dynamic_supervisor.start, opts)
+
+        async def spawn(i):
+            if mode == "bare":
+                send, receive = trio.open_memory_channel(0)
+                senders.append(send)
+                nursery.start_soon(drain, receive)
+            elif mode == "gen_server":
+                nursery.start_soon(gen_server.start, NOOP_SERVER)
+            else:
+                spec = supervisor.child_spec(id=f"s{i}", task=gen_server.start, args=[NOOP_SERVER])
+                await dynamic_supervisor.start_child(sup, spec)
+
+        await spawn(-1)  # one first, so lazily built structures are not counted
+        await trio.testing.wait_all_tasks_blocked()
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(n):
+            await spawn(i)
+        await trio.testing.wait_all_tasks_blocked()
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        assert len(mailbox.context_mailbox_registry.get()) >= (n if mode != "bare" else 0)
+        nursery.cancel_scope.cancel()
+    return {"total": after - before}
+
+
+def bench_memory(quick):
+    n = 1000 if quick else 10_000
+    per = {}
+    for mode in ("bare", "gen_server", "dynamic_supervisor"):
+        per[mode] = run(memory_triotp, n, mode)["total"] / n
+    return {
+        # like for like with ours (an agent under a supervisor): the
+        # gen_server under triotp's dynamic supervisor, over the bare task
+        "ratio": round(per["dynamic_supervisor"] / per["bare"], 3),
+        "n": n,
+        "bare_bytes": round(per["bare"]),
+        "gen_server_bytes": round(per["gen_server"]),
+        "dynamic_supervisor_bytes": round(per["dynamic_supervisor"]),
+        "gen_server_ratio": round(per["gen_server"] / per["bare"], 3),
+    }
 
 
 # ---------------------------------------------------------- helpers
@@ -226,7 +386,13 @@ def main():
     p.add_argument("--only", action="append", default=[])
     p.add_argument("--budget", type=float, default=BUDGET_S, help="seconds one run may take")
     args = p.parse_args()
-    wanted = set(args.only) or {"restart", "spawn_teardown", "teardown_linear"}
+    wanted = set(args.only) or {
+        "restart",
+        "spawn_teardown",
+        "teardown_linear",
+        "call",
+        "memory_per_agent",
+    }
     result = {
         "triotp": __import__("importlib.metadata").metadata.version("triotp"),
         "trio": trio.__version__,
@@ -238,6 +404,12 @@ def main():
         if "restart" in wanted:
             log("restart")
             result["benchmarks"]["restart"] = bench_restart(args.quick)
+        if "call" in wanted:
+            log("call")
+            result["benchmarks"]["call"] = bench_call(args.quick)
+        if "memory_per_agent" in wanted:
+            log("memory_per_agent")
+            result["benchmarks"]["memory_per_agent"] = bench_memory(args.quick)
         if wanted & {"spawn_teardown", "teardown_linear"}:
             n = 1000 if args.quick else 10_000
             small = n // 10
