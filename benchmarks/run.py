@@ -115,13 +115,15 @@ def run_trio(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 def side_by_side(
-    sides: dict[str, Callable[[], dict[str, float]]], repeats: int
+    sides: dict[str, Callable[[], dict[str, float]]], repeats: int, *, warm_up: bool = True
 ) -> dict[str, dict[str, Samples]]:
-    """Run each side once to warm up, then ``repeats`` times interleaved
-    (a, b, a, b, ...) so background load hits both sides alike. Each call returns
-    named phase figures; they are collected per side and phase."""
-    for fn in sides.values():
-        fn()
+    """Run each side once to warm up (unless ``warm_up=False``: memory
+    figures, which warm up inside their own run), then ``repeats`` times
+    interleaved (a, b, b, a, ...) so background load hits both sides alike.
+    Each call returns named phase figures; they are collected per side and phase."""
+    if warm_up:
+        for fn in sides.values():
+            fn()
     out: dict[str, dict[str, Samples]] = {name: {} for name in sides}
     for i in range(repeats):
         order = list(sides.items())
@@ -528,29 +530,39 @@ def memory_agents_ours(n: int, frames: int = 1) -> dict[str, Any]:
     return run_trio(main)
 
 
-def attribute(snapshot: tracemalloc.Snapshot, n: int) -> dict[str, float]:
+def attribute(snapshot: tracemalloc.Snapshot, n: int, floor: float = 64.0) -> dict[str, float]:
     """Bytes per agent by allocation site: the innermost frame in jido_trio
-    (``file:line``), plus the innermost frame outside it when that differs
-    (``-> trio/_core/_run.py:123``)."""
-    root = str(HERE.parent)
+    (``_server.py:325``), plus, when the allocation happened deeper (in trio or
+    in generated code), the innermost frame (``-> _channel.py:402``). Sites
+    under ``floor`` bytes per agent are summed into ``(smaller sites)``."""
     ours = os.sep + "jido_trio" + os.sep
     by_site: dict[str, int] = {}
     for stat in snapshot.statistics("traceback"):
         frames = list(stat.traceback)  # oldest first
-        site = "other"
+        site = "(outside jido_trio)"
         for frame in reversed(frames):
             if ours in frame.filename:
-                site = f"{os.path.relpath(frame.filename, root)}:{frame.lineno}"
+                site = f"{os.path.basename(frame.filename)}:{frame.lineno}"
                 inner = frames[-1]
                 if inner is not frame:
                     name = inner.filename
-                    cut = name.rfind(os.sep + "site-packages" + os.sep)
-                    short = name[cut + 15 :] if cut >= 0 else os.path.basename(name)
-                    site += f" -> {short}:{inner.lineno}"
+                    if name.startswith("<attrs generated methods "):
+                        name = name.removeprefix("<attrs generated methods ").rstrip(">")
+                        name = "attrs " + name.rsplit(".", 1)[-1]
+                    else:
+                        name = os.path.basename(name)
+                    site += f" -> {name}:{inner.lineno}"
                 break
         by_site[site] = by_site.get(site, 0) + stat.size
-    top = sorted(by_site.items(), key=lambda kv: -kv[1])
-    return {site: round(size / n, 1) for site, size in top if size / n >= 8}
+    out: dict[str, float] = {}
+    rest = 0.0
+    for site, size in sorted(by_site.items(), key=lambda kv: -kv[1]):
+        if size / n >= floor:
+            out[site] = round(size / n)
+        else:
+            rest += size / n
+    out["(smaller sites)"] = round(rest)
+    return out
 
 
 async def drain_in_scope(receive: trio.MemoryReceiveChannel[Any], scope: trio.CancelScope) -> None:
@@ -590,6 +602,16 @@ def memory_agents_bare(n: int, scoped: bool = False) -> dict[str, float]:
         return {"total": after - before}
 
     return run_trio(main)
+
+
+def gc_off(fn: Callable[[int], dict[str, float]], n: int) -> dict[str, float]:
+    """``fn(n)`` with the cyclic garbage collector disabled (collected before)."""
+    gc.collect()
+    gc.disable()
+    try:
+        return fn(n)
+    finally:
+        gc.enable()
 
 
 def agents_ours(n: int) -> dict[str, float]:
@@ -699,6 +721,13 @@ def bench_spawn_teardown(quick: bool) -> Figures:
         figures[teardown] = spawn_figures(res, n)
     seq = side_by_side({"bare_seq": lambda: spawn_bare_sequential(n)}, k)["bare_seq"]
     figures["bare_sequential_teardown_us"] = us(seq["teardown"].best, n)
+    # the same bare tasks, each in its own wrapper + CancelScope (+ an Event):
+    # the spawn floor for a child that can be stopped on its own
+    figures["bare_scoped_spawn_us"] = us(seq["spawn"].best, n)
+    floor = seq["total"].best
+    figures["ratio_to_scoped_sequential_floor"] = ratio(
+        figures["shutdown"]["ours_total_ms"] / 1e3, floor
+    )
     figures["ratio"] = figures["shutdown"]["ratio"]
     return figures
 
@@ -829,6 +858,7 @@ def bench_memory_per_agent(quick: bool) -> Figures:
                 "scoped": partial(memory_agents_bare, n, scoped=True),
             },
             1,
+            warm_up=False,
         )
         per = {side: res[side]["total"].median / n for side in res}
         figures[f"n={n}"] = {
@@ -867,7 +897,7 @@ def bench_agents_linear(quick: bool) -> Figures:
     )
     small, large = res["small"], res["large"]
     bsmall, blarge = res["bare_small"], res["bare_large"]
-    return {
+    figures: Figures = {
         "ratio": ratio(large["total"].median, small["total"].median),
         "n": n,
         "n10": 10 * n,
@@ -876,15 +906,42 @@ def bench_agents_linear(quick: bool) -> Figures:
         "n10_ms": ms(large["total"].median),
         "n_us_per_agent": us(small["total"].median, n),
         "n10_us_per_agent": us(large["total"].median, 10 * n),
-        "n10_start_us": us(large["start"].median, 10 * n),
-        "n10_stop_us": us(large["stop"].median, 10 * n),
-        "bare_n10_us_per_task": us(blarge["total"].median, 10 * n),
-        "bare_n10_start_us": us(blarge["start"].median, 10 * n),
-        "bare_n10_stop_us": us(blarge["stop"].median, 10 * n),
-        "bare_linear_ratio": ratio(blarge["total"].median, bsmall["total"].median),
-        # raw, not a target: 10N agents against 10N bare task + channel pairs
-        "ratio_to_bare": ratio(large["total"].median, blarge["total"].median),
     }
+    for label, side, size in (
+        ("ours_n", small, n),
+        ("ours_n10", large, 10 * n),
+        ("bare_n", bsmall, n),
+        ("bare_n10", blarge, 10 * n),
+    ):
+        figures[label] = {
+            "start_us": us(side["start"].median, size),
+            "stop_us": us(side["stop"].median, size),
+            "total_us": us(side["total"].median, size),
+        }
+    figures["bare_linear_ratio"] = ratio(blarge["total"].median, bsmall["total"].median)
+    # raw, not a target: 10N agents against 10N bare task + channel pairs
+    figures["ratio_to_bare"] = ratio(large["total"].median, blarge["total"].median)
+    if not quick:
+        # the same with the cyclic GC off: what is left is our own scaling
+        off = side_by_side(
+            {
+                "small": partial(gc_off, agents_ours, n),
+                "large": partial(gc_off, agents_ours, 10 * n),
+                "bare_small": partial(gc_off, agents_bare, n),
+                "bare_large": partial(gc_off, agents_bare, 10 * n),
+            },
+            3,
+        )
+        figures["gc_off"] = {
+            "ratio": ratio(off["large"]["total"].median, off["small"]["total"].median),
+            "bare_ratio": ratio(
+                off["bare_large"]["total"].median, off["bare_small"]["total"].median
+            ),
+            "n_us_per_agent": us(off["small"]["total"].median, n),
+            "n10_us_per_agent": us(off["large"]["total"].median, 10 * n),
+            "bare_n10_us_per_task": us(off["bare_large"]["total"].median, 10 * n),
+        }
+    return figures
 
 
 # ---------------------------------------------------------------- triotp
@@ -962,8 +1019,9 @@ def print_figures(figures: Figures, indent: str = "    ") -> None:
 
 
 def source() -> dict[str, Any]:
-    """Which code was measured: the commit, whether the tree was dirty, and a
-    digest of the supervisor module (the tree may change between runs)."""
+    """Which code was measured: the commit, whether the tree was dirty, and
+    digests of the supervisor and server modules (the tree may change between
+    runs)."""
 
     def git(*args: str) -> str:
         try:
@@ -974,12 +1032,15 @@ def source() -> dict[str, Any]:
             return ""
         return done.stdout.strip()
 
-    sup = HERE.parent / "jido_trio" / "_supervisor.py"
-    digest = hashlib.sha256(sup.read_bytes()).hexdigest()[:12] if sup.exists() else ""
+    def digest(name: str) -> str:
+        path = HERE.parent / "jido_trio" / name
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.exists() else ""
+
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
         "dirty": bool(git("status", "--porcelain", "--", "jido_trio")),
-        "supervisor_sha256": digest,
+        "supervisor_sha256": digest("_supervisor.py"),
+        "server_sha256": digest("_server.py"),
     }
 
 
@@ -1074,7 +1135,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# {len(selected)} benchmark(s) in {report['seconds']:.1f} s"
         + (" (quick: targets not enforced)" if args.quick else "")
         + f"; source {src['commit']}{'+dirty' if src['dirty'] else ''}"
-        + f" supervisor {src['supervisor_sha256']}"
+        + f" supervisor {src['supervisor_sha256']} server {src['server_sha256']}"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")

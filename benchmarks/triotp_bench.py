@@ -192,8 +192,8 @@ async def call_bare(n):
 
 
 def bench_call(quick):
-    n = 2000 if quick else 20_000
-    k = 3 if quick else 5
+    n = 1000 if quick else 20_000
+    k = 2 if quick else 5
     s = side_by_side(
         {
             "triotp": (call_triotp, n),
@@ -263,7 +263,7 @@ async def memory_triotp(n, mode):
 
 
 def bench_memory(quick):
-    n = 1000 if quick else 10_000
+    n = 500 if quick else 10_000
     per = {}
     for mode in ("bare", "gen_server", "dynamic_supervisor"):
         per[mode] = run(memory_triotp, n, mode)["total"] / n
@@ -413,7 +413,7 @@ def main():
         if wanted & {"spawn_teardown", "teardown_linear"}:
             n = 1000 if args.quick else 10_000
             small = n // 10
-            k = 3
+            k = 2 if args.quick else 3
             sizes = sorted({small, 2 * small, n})
             by_size = measure_spawn_sizes(sizes, k, args.budget)
             result["sizes"] = {str(m): v for m, v in by_size.items()}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
 
-from ._errors import InvalidActionError
+from ._errors import InvalidActionError, InvalidArgumentError
 
 if TYPE_CHECKING:
     from ._directive import Directive
@@ -111,7 +111,7 @@ class Action(Generic[S, P]):
 
 def _check_action(_: object, __: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, Action):
-        raise TypeError(f"Instruction.action must be an Action, not {value!r}")
+        raise InvalidArgumentError(f"Instruction.action must be an Action, not {value!r}")
 
 
 @attrs.frozen(slots=True)

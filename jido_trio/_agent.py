@@ -22,6 +22,7 @@ from ._directive import KNOWN_DIRECTIVES, Directive, Error, Every, error_key, un
 from ._errors import (
     ActionError,
     InvalidAgentDefError,
+    InvalidArgumentError,
     InvalidParamsError,
     InvalidRouteError,
     InvalidStateError,
@@ -209,7 +210,7 @@ class AgentDef(Generic[S]):
             TypeError: ``id`` is not a non-empty str, or ``state`` is of another type.
         """
         if not isinstance(id, str) or not id:
-            raise TypeError(f"agent id must be a non-empty str, not {id!r}")
+            raise InvalidArgumentError(f"agent id must be a non-empty str, not {id!r}")
         return Agent(self, id, self._coerce_state(state, id))
 
     def _coerce_state(self, state: object, id: str) -> S:
@@ -232,7 +233,7 @@ class AgentDef(Generic[S]):
                 ) from exc
         if isinstance(state, Mapping):
             return self.load_state(state)
-        raise TypeError(
+        raise InvalidArgumentError(
             f"state must be a {self.state_type.__name__}, a mapping or None, not {state!r}"
         )
 
@@ -243,7 +244,7 @@ class AgentDef(Generic[S]):
             TypeError: ``state`` is not a ``state_type`` instance.
         """
         if not isinstance(state, self.state_type):
-            raise TypeError(f"expected a {self.state_type.__name__}, not {state!r}")
+            raise InvalidArgumentError(f"expected a {self.state_type.__name__}, not {state!r}")
         dumped: dict[str, Any] = self.converter.unstructure(state)
         return dumped
 
@@ -334,7 +335,7 @@ def _check_input(item: object) -> None:
         return
     if type(item) is tuple and len(item) == 2 and isinstance(item[0], str):
         return  # the params are data: cmd reports bad ones as InvalidParamsError
-    raise TypeError(
+    raise InvalidArgumentError(
         f"cmd expects an Instruction, an Action, a Signal, an (action_name, params) "
         f"tuple, or a list of those; got {item!r}"
     )
@@ -472,7 +473,7 @@ def execute(agent: Agent[S], action_or_list: CmdInput | CmdInputs) -> CmdOutcome
             the accepted kinds (``cmd(agent, 42)``).
     """
     if not isinstance(agent, Agent):
-        raise TypeError(f"cmd expects an Agent first, not {agent!r}")
+        raise InvalidArgumentError(f"cmd expects an Agent first, not {agent!r}")
     items: Sequence[object]
     if isinstance(action_or_list, list):
         items = action_or_list

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import trio
 
+from ._errors import InvalidArgumentError
 from ._signal import Router, Signal
 
 __all__ = ["publish", "subscribe"]
@@ -40,7 +41,7 @@ def publish(signal: Signal) -> int:
     misses it (counted in ``Subscription.dropped``). Returns how many got it."""
     delivered = 0
     if not isinstance(signal, Signal):
-        raise TypeError(f"publish() takes a Signal, not {signal!r}")
+        raise InvalidArgumentError(f"publish() takes a Signal, not {signal!r}")
     signal_type = signal.type
     for sub in list(_all()):
         if sub.router.match(signal_type) is None:

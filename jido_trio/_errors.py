@@ -310,6 +310,7 @@ class StoreError(JidoError, RuntimeError):
     """A checkpoint store could not load or save a state."""
 
 
-class InvalidArgumentError(JidoError, ValueError):
-    """An argument to a jido_trio function is not valid (the message names it,
-    shows the value and says what is accepted)."""
+class InvalidArgumentError(JidoError, ValueError, TypeError):
+    """An argument to a jido_trio function is not valid, in value or in type (the
+    message names it, shows the value and says what is accepted). It is both a
+    ``ValueError`` and a ``TypeError``, so either ``except`` catches it."""

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from ._errors import InvalidArgumentError
+
 if TYPE_CHECKING:
     from ._agent import CmdOutcome
     from ._server import AgentRef, Message
@@ -85,7 +87,7 @@ def intercept(*interceptors: Interceptor) -> Iterator[None]:
     """
     for i in interceptors:
         if not isinstance(i, Interceptor):
-            raise TypeError(f"intercept() takes Interceptor instances, not {i!r}")
+            raise InvalidArgumentError(f"intercept() takes Interceptor instances, not {i!r}")
     token = _installed.set((*_installed.get(), *interceptors))
     try:
         yield

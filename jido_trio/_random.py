@@ -7,6 +7,8 @@ import random
 
 import trio
 
+from ._errors import InvalidArgumentError
+
 __all__ = ["run_random", "set_run_random"]
 
 _source: trio.lowlevel.RunVar[random.Random] = trio.lowlevel.RunVar("jido_trio.random")
@@ -28,5 +30,5 @@ def set_run_random(rng: random.Random) -> None:
     """Make ``rng`` this Trio run's random source (e.g. ``random.Random(seed)``),
     for draws made after the call. chaos seeds it from a run's root seed."""
     if not isinstance(rng, random.Random):
-        raise TypeError(f"set_run_random() takes a random.Random, not {rng!r}")
+        raise InvalidArgumentError(f"set_run_random() takes a random.Random, not {rng!r}")
     _source.set(rng)

@@ -228,7 +228,7 @@ def _reason(error: JidoError) -> str:
 
 def _check_message(message: object) -> None:
     if not isinstance(message, Signal | Instruction):
-        raise TypeError(
+        raise InvalidArgumentError(
             f"an agent accepts a Signal or an Instruction (e.g. boost(amount=5)), not {message!r}"
         )
 
@@ -988,6 +988,11 @@ def agent_spec(
         raise InvalidChildSpecError(
             f"agent_spec({id!r}): store={store!r} is not valid; expected a CheckpointStore "
             "(MemoryStore, SqliteStore) or None"
+        )
+    if name is not None and name is not False and (not isinstance(name, str) or not name):
+        raise InvalidChildSpecError(
+            f"agent_spec({id!r}): name={name!r} is not valid; expected a non-empty string, "
+            "None (register under the id) or False (register nothing)"
         )
     options = dict(children or {})
     if "name" in options:

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._errors import InvalidRouteError, InvalidSignalError
+from ._errors import InvalidArgumentError, InvalidRouteError, InvalidSignalError
 
 __all__ = ["Router", "Signal", "check_signal_type"]
 
@@ -216,7 +216,9 @@ class Router:
 
     def __init__(self, routes: Mapping[str, str]) -> None:
         if not isinstance(routes, Mapping):
-            raise TypeError(f"routes must be a mapping of pattern to action name, not {routes!r}")
+            raise InvalidArgumentError(
+                f"routes must be a mapping of pattern to action name, not {routes!r}"
+            )
         self._routes: Mapping[str, str] = MappingProxyType(dict(routes))
         self._exact: dict[str, str] = {}
         wild: list[tuple[tuple[int, ...], int, str, str]] = []

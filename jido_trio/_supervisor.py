@@ -129,7 +129,7 @@ def _validate_id(_inst: object, _attr: attrs.Attribute[str], value: object) -> N
 def _is_async_callable(fn: object) -> bool:
     while isinstance(fn, functools.partial):
         fn = fn.func
-    call = type(fn).__dict__.get("__call__")  # an object with an async __call__
+    call = inspect.getattr_static(type(fn), "__call__", None)  # an async __call__
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
 
 
@@ -812,6 +812,8 @@ class Supervisor:
             else (type(exc).__name__ if exc is not None else "cancelled")
         )
         child.error = None
+        if child.spec.restart == "temporary":
+            self._children.pop(child.spec.id, None)
         if telemetry_enabled():
             emit(
                 "child.exited",
@@ -840,7 +842,9 @@ class Supervisor:
         else:
             child.exit_reason = _EXIT_NORMAL
         child.error = error
-        if not reported or stopping:
+        if not reported or stopping or self._closing:
+            # no decision to make: a failed start, a stop the supervisor asked
+            # for, or an exit while it shuts down (its _stop_all settles it)
             child.state = _State.STOPPED
             if telemetry_enabled():
                 emit(
@@ -1320,14 +1324,19 @@ def check_supervisor_options(options: Mapping[str, Any], where: str) -> None:
         raise InvalidChildSpecError(
             f"{where}: unknown option(s) {unknown}; expected some of {sorted(_OPTIONS)}"
         )
-    _check_choice("strategy", options.get("strategy", "one_for_one"), _STRATEGIES)
-    _check_choice("auto_shutdown", options.get("auto_shutdown", "never"), _AUTO_SHUTDOWNS)
-    _check_number("max_restarts", options.get("max_restarts", 3), integer=True)
-    _check_number("max_seconds", options.get("max_seconds", 5), positive=True)
-    _check_number("max_children", options.get("max_children"), integer=True, allow_none=True)
-    backoff = options.get("backoff")
-    if backoff is not None and not isinstance(backoff, Backoff):
-        raise InvalidChildSpecError(f"backoff={backoff!r} is not valid; expected a Backoff or None")
+    try:
+        _check_choice("strategy", options.get("strategy", "one_for_one"), _STRATEGIES)
+        _check_choice("auto_shutdown", options.get("auto_shutdown", "never"), _AUTO_SHUTDOWNS)
+        _check_number("max_restarts", options.get("max_restarts", 3), integer=True)
+        _check_number("max_seconds", options.get("max_seconds", 5), positive=True)
+        _check_number("max_children", options.get("max_children"), integer=True, allow_none=True)
+        backoff = options.get("backoff")
+        if backoff is not None and not isinstance(backoff, Backoff):
+            raise InvalidChildSpecError(
+                f"backoff={backoff!r} is not valid; expected a Backoff or None"
+            )
+    except InvalidChildSpecError as exc:
+        raise InvalidChildSpecError(f"{where}: {exc}") from None
 
 
 def supervisor_spec(

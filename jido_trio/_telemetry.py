@@ -102,7 +102,9 @@ def attach_telemetry(handler: Handler, *, events: Iterable[str] | None = None) -
         prefixes = tuple(n[:-1] for n in names if n.endswith("*"))
         unknown = sorted(n for n in exact if n not in EVENT_NAMES)
         unknown += sorted(
-            p + "*" for p in prefixes if not any(e.startswith(p) for e in EVENT_NAMES)
+            p + "*"
+            for p in prefixes
+            if not p.endswith(".") or not any(e.startswith(p) for e in EVENT_NAMES)
         )
         if unknown:
             raise InvalidArgumentError(

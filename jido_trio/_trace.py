@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
+from ._errors import InvalidArgumentError
 from ._intercept import DeliverNext, HandleNext, Interceptor, StartNext
 
 if TYPE_CHECKING:
@@ -67,7 +68,9 @@ class Recorder(Interceptor):
 
     def __init__(self, *, limit: int | None = None) -> None:
         if limit is not None and (not isinstance(limit, int) or limit < 1):
-            raise ValueError(f"limit={limit!r} is not valid; expected an int >= 1 or None")
+            raise InvalidArgumentError(
+                f"limit={limit!r} is not valid; expected an int >= 1 or None"
+            )
         self.limit = limit
         self.events: list[TraceEvent] = []
         self._hash = hashlib.sha256()

@@ -1289,12 +1289,24 @@ async def test_every_processed_message_emits_signal_handled(
             "agent_spec('a'): mailbox_size=0 is not valid; expected an int >= 1",
         ),
         (
+            {"name": ""},
+            "agent_spec('a'): name='' is not valid; expected a non-empty string, None "
+            "(register under the id) or False (register nothing)",
+        ),
+        (
             {"restart_from": "latest"},
             "agent_spec('a'): restart_from='latest' is not valid; expected 'checkpoint' or "
             "'initial'",
         ),
     ],
-    ids=["children-strategy", "children-unknown", "dead-letter-limit", "mailbox", "restart-from"],
+    ids=[
+        "children-strategy",
+        "children-unknown",
+        "dead-letter-limit",
+        "mailbox",
+        "name-empty",
+        "restart-from",
+    ],
 )
 def test_agent_spec_rejects_bad_options_where_they_are_written(
     options: dict[str, Any], message: str

@@ -1137,12 +1137,12 @@ async def test_unknown_child_id_lists_the_known_ones(
         ),
         (
             lambda: supervisor_spec("s", strategy="one_for_none"),
-            "strategy='one_for_none' is not valid; "
+            "supervisor_spec('s'): strategy='one_for_none' is not valid; "
             "expected 'one_for_one', 'one_for_all' or 'rest_for_one'",
         ),
         (
             lambda: supervisor_spec("s", max_restarts=-1),
-            "max_restarts=-1 is not valid; expected an int >= 0",
+            "supervisor_spec('s'): max_restarts=-1 is not valid; expected an int >= 0",
         ),
         (
             lambda: supervisor_spec("s", colour="red"),
@@ -1311,3 +1311,17 @@ def test_set_run_random_rejects_a_non_random() -> None:
             jido_trio.set_run_random(7)  # type: ignore[arg-type]
 
     trio.run(main)
+
+
+class InheritsAsyncCall(AsyncCallable):
+    """Its async __call__ comes from the base class."""
+
+
+async def test_an_inherited_async_call_is_an_async_start(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """An object whose class inherits an async __call__ is a valid start."""
+    async with open_supervisor([ChildSpec("o", InheritsAsyncCall())]) as sup:
+        await trio.testing.wait_all_tasks_blocked()
+        assert [c.status for c in sup.which_children()] == ["running"]
+        await sup.shutdown()

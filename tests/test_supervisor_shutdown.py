@@ -326,3 +326,45 @@ async def test_a_child_can_shut_its_own_supervisor_down(
         ("boss", "stopped"),
         ("c", "stopped"),
     ]
+
+
+async def test_a_child_exiting_on_its_own_during_shutdown_still_reports_its_exit(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """While shutdown stops a slow sibling, a child that returns on its own still
+    gets its child.exited event (not restarted), and the shutdown completes."""
+    seen: list[TelemetryEvent] = []
+
+    async def slow_to_stop() -> None:
+        with trio.CancelScope(shield=True):
+            await trio.sleep(2)  # ignores the stop request for 2 s
+
+    async def leaves_at_one() -> None:
+        await trio.sleep(1)
+
+    specs = [ChildSpec("a", leaves_at_one, restart="transient"), ChildSpec("b", slow_to_stop)]
+    with attach_telemetry(seen.append, events=["child.exited"]):
+        async with open_supervisor(specs) as sup:
+            await trio.sleep(0.5)
+            await sup.shutdown()
+    assert [(e.time, e.path, e.data["reason"], e.data["restart"]) for e in seen] == [
+        (1.0, "root/a", "normal", False),
+        (2.0, "root/b", "shutdown", False),
+    ]
+
+
+async def test_a_temporary_child_cancelled_from_outside_is_removed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A temporary child is removed when it exits, including by a cancellation from
+    outside its supervisor."""
+    with trio.move_on_after(3):
+        async with open_supervisor(
+            [ChildSpec("t", _idle, restart="temporary"), ChildSpec("p", _idle)]
+        ) as sup:
+            await trio.sleep_forever()
+    assert [(c.id, c.status) for c in sup.which_children()] == [("p", "stopped")]
+
+
+async def _idle() -> None:
+    await trio.sleep_forever()

@@ -487,3 +487,13 @@ async def test_killing_a_nested_supervisor_reports_its_children_and_itself_stopp
         (2.0, "supervisor.stopped", "root/pipeline"),
         (2.0, "child.exited", "root/pipeline"),
     }
+
+
+@pytest.mark.parametrize("family", ["*", "child*", "chlid.*"])
+def test_attach_telemetry_takes_only_known_dotted_families(family: str) -> None:
+    """A family must end in '.*' and match some event name."""
+    with (
+        pytest.raises(jido_trio.InvalidArgumentError, match=re.escape(repr(family))),
+        attach_telemetry(lambda event: None, events=[family]),
+    ):
+        pytest.fail("the with block must not run")  # pragma: no cover
