@@ -39,6 +39,7 @@ from ._errors import ChildStartError as ChildStartError
 from ._errors import DuplicateChildError as DuplicateChildError
 from ._errors import InvalidActionError as InvalidActionError
 from ._errors import InvalidAgentDefError as InvalidAgentDefError
+from ._errors import InvalidArgumentError as InvalidArgumentError
 from ._errors import InvalidChildSpecError as InvalidChildSpecError
 from ._errors import InvalidDirectiveError as InvalidDirectiveError
 from ._errors import InvalidParamsError as InvalidParamsError
