@@ -1,4 +1,5 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: hypothesis profiles, and pytest's assert rewriting
+for the shared helper modules (``docs_examples``, ``agents_fixtures``).
 
 ``ci`` (selected when ``CI`` is set, as in ``.ci/run``) is derandomized with no
 deadline and no example database, so a CI failure reproduces exactly from its
@@ -9,7 +10,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+# before any test module imports them, so their asserts explain a failure as a test's do
+pytest.register_assert_rewrite("agents_fixtures", "docs_examples")
 
 settings.register_profile(
     "ci",

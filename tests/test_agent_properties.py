@@ -6,34 +6,16 @@ batches of them) with random, often invalid, data.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Mapping
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import attrs
+from docs_examples import load_example
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from jido_trio import Agent, Emit, Error, InvalidParamsError, Signal, execute
-
-
-def load_example(name: str) -> ModuleType:
-    """Import docs/examples/<name>.py under its own name (once per process)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # cattrs resolves the state's annotations through it
-    spec.loader.exec_module(module)
-    return module
-
 
 dt = load_example("demand_tracker")
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from docs_examples import load_example
 
 from jido_trio import (
     Agent,
@@ -23,21 +20,6 @@ from jido_trio import (
     cmd,
     execute,
 )
-
-
-def load_example(name: str) -> ModuleType:
-    """Import docs/examples/<name>.py under its own name (once per process)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # cattrs resolves the state's annotations through it
-    spec.loader.exec_module(module)
-    return module
-
 
 dt = load_example("demand_tracker")
 TRACKER: AgentDef[Any] = dt.DEMAND_TRACKER

@@ -4,18 +4,13 @@ exactly the ```text block that follows it, and every page it links exists."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from docs_examples import ROOT, Example, doc_examples, parametrize_examples, run_example
 
-ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 TEXT = README.read_text(encoding="utf-8")
-_BLOCK = re.compile(r"```python\n(?P<code>.*?)```\s*(?:```text\n(?P<out>.*?)```)?", re.DOTALL)
-
-EXAMPLES = [
-    (TEXT.count("\n", 0, m.start()) + 2, m["code"], m["out"]) for m in _BLOCK.finditer(TEXT)
-]
+EXAMPLES = doc_examples(README)
 
 
 def test_readme_has_its_sections_in_order() -> None:
@@ -27,7 +22,7 @@ def test_readme_has_its_sections_in_order() -> None:
 def test_readme_examples_have_expected_output() -> None:
     """The README holds two python examples, each followed by its output."""
     assert len(EXAMPLES) == 2
-    assert all(out is not None for _, _, out in EXAMPLES)
+    assert all(example.output is not None for example in EXAMPLES)
 
 
 PAGES = [
@@ -60,13 +55,10 @@ def test_every_docs_link_resolves() -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize(
-    ("line", "code", "expected"), EXAMPLES, ids=[f"line{line}" for line, _, _ in EXAMPLES]
-)
+@parametrize_examples(EXAMPLES)
 def test_example_runs_and_prints_its_output(
-    line: int, code: str, expected: str | None, capsys: pytest.CaptureFixture[str]
+    example: Example, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The example runs as a program and prints exactly what the README says."""
-    compiled = compile("\n" * (line - 1) + code, str(README), "exec", dont_inherit=True)
-    exec(compiled, {"__name__": "__main__"})
-    assert capsys.readouterr().out == expected
+    run_example(README, example)
+    assert capsys.readouterr().out == example.output

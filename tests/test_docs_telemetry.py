@@ -12,7 +12,14 @@ import attrs
 import pytest
 import trio
 import trio.testing
-from test_docs_supervision import DOCS, doc_examples, python_fences, run_example
+from docs_examples import (
+    DOCS,
+    Example,
+    doc_examples,
+    parametrize_examples,
+    python_fences,
+    run_example,
+)
 
 import jido_trio
 from jido_trio import (
@@ -48,15 +55,12 @@ def test_every_python_block_runs() -> None:
     assert len(EXAMPLES) == 3
 
 
-@pytest.mark.parametrize(
-    ("line", "code", "expected"), EXAMPLES, ids=[f"line{line}" for line, _, _ in EXAMPLES]
-)
-def test_example_prints_its_output(
-    line: int, code: str, expected: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The example runs to completion and prints exactly what the page shows."""
-    run_example(DOC, line, code)
-    assert capsys.readouterr().out == expected
+@parametrize_examples(EXAMPLES)
+def test_example_prints_its_output(example: Example, capsys: pytest.CaptureFixture[str]) -> None:
+    """The example runs to completion and prints exactly what the page shows (nothing,
+    if no ```text block follows it)."""
+    run_example(DOC, example)
+    assert capsys.readouterr().out == (example.output or "")
 
 
 def test_catalogue_names_every_event() -> None:

@@ -4,14 +4,11 @@ transitions hold without a runtime."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from docs_examples import assert_same_bytes, assert_tells_its_story, load_example, run_program
 
 from jido_trio import (
     ActionError,
@@ -29,36 +26,9 @@ from jido_trio import (
     execute,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
-
-
-def load_example(name: str) -> ModuleType:
-    """Import docs/examples/<name>.py under its own name (once per process)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # cattrs resolves the states' annotations through it
-    spec.loader.exec_module(module)
-    return module
-
 
 def run_example(name: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{name}.py")],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def assert_in_order(lines: list[str], keys: list[str]) -> None:
-    position = -1
-    for key in keys:
-        assert key in lines[position + 1 :], f"missing (or out of order): {key!r}"
-        position = lines.index(key, position + 1)
+    return run_program(name, timeout=120)
 
 
 # -- the Demand Tracker, as a program -------------------------------------------
@@ -98,12 +68,7 @@ TRACKER_LINES = [
 
 def test_demand_tracker_program_tells_its_story() -> None:
     """The tracker program exits 0, quietly on stderr, printing every key line in order."""
-    proc = run_example("demand_tracker")
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stderr == b""
-    lines = proc.stdout.decode("utf-8").splitlines()
-    assert_in_order(lines, TRACKER_LINES)
-    assert lines[-1] == TRACKER_LINES[-1]
+    assert_tells_its_story(run_example("demand_tracker"), TRACKER_LINES)
 
 
 # -- the orchestrator, as a program ---------------------------------------------
@@ -147,12 +112,7 @@ ORCHESTRATOR_LINES = [
 
 def test_orchestrator_program_tells_its_story() -> None:
     """The orchestrator program exits 0, quietly on stderr, printing every key line in order."""
-    proc = run_example("orchestrator")
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stderr == b""
-    lines = proc.stdout.decode("utf-8").splitlines()
-    assert_in_order(lines, ORCHESTRATOR_LINES)
-    assert lines[-1] == ORCHESTRATOR_LINES[-1]
+    lines = assert_tells_its_story(run_example("orchestrator"), ORCHESTRATOR_LINES)
     # after the orchestrator stopped, no writer is left in the tree
     after = lines[lines.index("         the tree now") :]
     assert not any("writer-" in line and "restarts=" in line for line in after)
@@ -161,10 +121,7 @@ def test_orchestrator_program_tells_its_story() -> None:
 @pytest.mark.parametrize("name", ["demand_tracker", "orchestrator"])
 def test_example_is_deterministic(name: str) -> None:
     """Two runs print identical bytes (virtual time; no uuids or addresses)."""
-    first, second = run_example(name), run_example(name)
-    assert first.returncode == second.returncode == 0
-    assert first.stdout == second.stdout
-    assert b" at 0x" not in first.stdout
+    assert_same_bytes(run_example(name), run_example(name))
 
 
 # -- the orchestrator's pure transitions ----------------------------------------

@@ -4,10 +4,8 @@ and prints the same bytes every time."""
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
-DEMO = Path(__file__).resolve().parents[1] / "docs" / "examples" / "supervision_demo.py"
+from docs_examples import assert_same_bytes, assert_tells_its_story, run_program
 
 # Exact lines, in the order they must appear.
 KEY_LINES = [
@@ -47,25 +45,14 @@ KEY_LINES = [
 
 
 def run_demo() -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, str(DEMO)], capture_output=True, timeout=60, check=False)
+    return run_program("supervision_demo", timeout=60)
 
 
 def test_demo_exits_0_with_its_story() -> None:
     """The demo exits 0, writes nothing to stderr, and prints every key line in order."""
-    proc = run_demo()
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stderr == b""
-    lines = proc.stdout.decode("utf-8").splitlines()
-    position = -1
-    for key in KEY_LINES:
-        assert key in lines[position + 1 :], f"missing (or out of order): {key!r}"
-        position = lines.index(key, position + 1)
-    assert lines[-1] == KEY_LINES[-1]
+    assert_tells_its_story(run_demo(), KEY_LINES)
 
 
 def test_demo_is_deterministic() -> None:
     """Two runs print identical bytes (virtual time; no ids or addresses)."""
-    first, second = run_demo(), run_demo()
-    assert first.returncode == second.returncode == 0
-    assert first.stdout == second.stdout
-    assert b" at 0x" not in first.stdout
+    assert_same_bytes(run_demo(), run_demo())

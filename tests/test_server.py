@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
 import pytest
 import trio
 import trio.testing
+from agents_fixtures import (
+    Box,
+    Hold,
+    Message,
+    Proceed,
+    SendParams,
+    add,
+    check_identity,
+    note,
+    tag_of,
+)
 
 from jido_trio import (
     Action,
@@ -34,7 +44,6 @@ from jido_trio import (
     DeadLetter,
     Emit,
     Every,
-    Instruction,
     Interceptor,
     InvalidChildSpecError,
     InvalidParamsError,
@@ -62,37 +71,14 @@ from jido_trio import (
 )
 from jido_trio import Agent as AgentValue
 
-Message = Signal | Instruction
-
 # ------------------------------------------------------------------ the agent
-
-
-@attrs.frozen
-class Box:
-    n: int = 0
-    log: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class AddParams:
-    amount: int
-
-
-@attrs.frozen
-class NoteParams:
-    tag: str
+# Box, add, note and SendParams come from agents_fixtures; the rest is this file's.
 
 
 @attrs.frozen
 class LaterParams:
     delay: float
     tag: str
-
-
-@attrs.frozen
-class SendParams:
-    tag: str
-    to: str | None = None
 
 
 @attrs.frozen
@@ -103,18 +89,6 @@ class ChildParams:
 @attrs.frozen
 class StopParams:
     reason: str = "normal"
-
-
-@action("add", params=AddParams)
-def add(state: Box, params: AddParams) -> ActionResult[Box]:
-    return ActionResult(
-        attrs.evolve(state, n=state.n + params.amount), result=state.n + params.amount
-    )
-
-
-@action("note", params=NoteParams)
-def note(state: Box, params: NoteParams) -> ActionResult[Box]:
-    return ActionResult(attrs.evolve(state, log=(*state.log, params.tag)), result=params.tag)
 
 
 @action("fail")
@@ -157,30 +131,6 @@ BEAT: AgentDef[Box] = AgentDef(
 # ------------------------------------------------------------------ helpers
 
 
-def tag_of(message: Message) -> str:
-    data = message.data if isinstance(message, Signal) else message.params
-    return str(data["tag"]) if isinstance(data, dict) and "tag" in data else "?"
-
-
-class Hold(Interceptor):
-    """Holds each message (with a tag in ``only``, if given) for ``delay``
-    seconds before letting it through."""
-
-    def __init__(self, delay: float, *, only: set[str] | None = None) -> None:
-        self.delay = delay
-        self.only = only
-
-    async def on_signal(
-        self,
-        agent: AgentRef,
-        message: Message,
-        proceed: Callable[[Message], Awaitable[None]],
-    ) -> None:
-        if self.only is None or tag_of(message) in self.only:
-            await trio.sleep(self.delay)
-        await proceed(message)
-
-
 class Recorder(Interceptor):
     """Records ``(time, agent path, message)`` as each message reaches ``cmd``,
     and ``(time, path, "end:" + tag)`` when it is done."""
@@ -189,12 +139,7 @@ class Recorder(Interceptor):
         self.seen: list[tuple[float, str, Message]] = []
         self.events: list[tuple[float, str]] = []
 
-    async def on_signal(
-        self,
-        agent: AgentRef,
-        message: Message,
-        proceed: Callable[[Message], Awaitable[None]],
-    ) -> None:
+    async def on_signal(self, agent: AgentRef, message: Message, proceed: Proceed) -> None:
         self.seen.append((trio.current_time(), agent.path, message))
         self.events.append((trio.current_time(), "start:" + tag_of(message)))
         await proceed(message)
@@ -202,14 +147,6 @@ class Recorder(Interceptor):
 
     def tags(self, path: str = "root/a") -> list[tuple[float, str]]:
         return [(t, tag_of(m)) for t, p, m in self.seen if p == path]
-
-
-def check_identity(ref: AgentRef) -> AgentStats:
-    stats = ref.stats()
-    assert stats.sent == stats.processed + stats.dead_lettered + stats.queued + stats.in_flight, (
-        stats
-    )
-    return stats
 
 
 async def kill_at(when: float, path: str) -> None:

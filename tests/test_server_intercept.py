@@ -13,6 +13,16 @@ import attrs
 import pytest
 import trio
 import trio.testing
+from agents_fixtures import (
+    Box,
+    Message,
+    Proceed,
+    SendParams,
+    add,
+    check_identity,
+    note,
+    tag_of,
+)
 
 from jido_trio import (
     ActionResult,
@@ -25,7 +35,6 @@ from jido_trio import (
     CmdOutcome,
     DeadLetter,
     Emit,
-    Instruction,
     Interceptor,
     Signal,
     TelemetryEvent,
@@ -39,43 +48,9 @@ from jido_trio import (
     subscribe,
 )
 
-Message = Signal | Instruction
-Proceed = Callable[[Message], Awaitable[None]]
 Deliver = Callable[[Signal], Awaitable[None]]
 
-
-@attrs.frozen
-class Box:
-    n: int = 0
-    log: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class AddParams:
-    amount: int
-
-
-@attrs.frozen
-class NoteParams:
-    tag: str
-
-
-@attrs.frozen
-class SendParams:
-    tag: str
-    to: str | None = None
-
-
-@action("add", params=AddParams)
-def add(state: Box, params: AddParams) -> ActionResult[Box]:
-    return ActionResult(
-        attrs.evolve(state, n=state.n + params.amount), result=state.n + params.amount
-    )
-
-
-@action("note", params=NoteParams)
-def note(state: Box, params: NoteParams) -> ActionResult[Box]:
-    return ActionResult(attrs.evolve(state, log=(*state.log, params.tag)), result=params.tag)
+# Box, add and note come from agents_fixtures; this file's send answers "sent".
 
 
 @action("send", params=SendParams)
@@ -86,19 +61,6 @@ def send(state: Box, params: SendParams) -> ActionResult[Box]:
 
 
 BOX: AgentDef[Box] = AgentDef("box", Box, [add, note, send], routes={"box.note": "note"})
-
-
-def tag_of(message: Message) -> str:
-    data = message.data if isinstance(message, Signal) else message.params
-    return str(data["tag"]) if isinstance(data, dict) and "tag" in data else "?"
-
-
-def check_identity(ref: AgentRef) -> AgentStats:
-    stats = ref.stats()
-    assert stats.sent == stats.processed + stats.dead_lettered + stats.queued + stats.in_flight, (
-        stats
-    )
-    return stats
 
 
 class OnTag(Interceptor):

@@ -17,23 +17,20 @@ sender blocked on a full mailbox is pinned separately in
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import attrs
 import trio
 import trio.testing
+from agents_fixtures import Box, Hold, Message, NoteParams, check_identity, note
 from hypothesis import event, given
 from hypothesis import strategies as st
 
 from jido_trio import (
-    ActionResult,
     AgentDef,
     AgentDownError,
     AgentRef,
     CallTimeoutError,
-    Instruction,
-    Interceptor,
     Signal,
     action,
     agent_spec,
@@ -42,22 +39,7 @@ from jido_trio import (
     open_supervisor,
 )
 
-Message = Signal | Instruction
-
-
-@attrs.frozen
-class Box:
-    log: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class NoteParams:
-    tag: str
-
-
-@action("note", params=NoteParams)
-def note(state: Box, params: NoteParams) -> ActionResult[Box]:
-    return ActionResult(attrs.evolve(state, log=(*state.log, params.tag)), result=params.tag)
+# Box, note and Hold come from agents_fixtures; here every message is held alike.
 
 
 @action("fail", params=NoteParams)
@@ -72,22 +54,10 @@ AGENTS = 2
 
 
 def tag_of(message: Message) -> str:
+    """The message's tag; every message sent here has one."""
     data = message.data if isinstance(message, Signal) else message.params
     assert isinstance(data, dict)
     return str(data["tag"])
-
-
-class Hold(Interceptor):
-    """Holds every message for ``delay`` seconds, so kills land mid-message."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-
-    async def on_signal(
-        self, agent: AgentRef, message: Message, proceed: Callable[[Message], Awaitable[None]]
-    ) -> None:
-        await trio.sleep(self.delay)
-        await proceed(message)
 
 
 @attrs.frozen
@@ -121,11 +91,6 @@ class CallRecord:
     outcome: str = "pending"
 
 
-def check_identity(ref: AgentRef, where: str) -> None:
-    s = ref.stats()
-    assert s.sent == s.processed + s.dead_lettered + s.queued + s.in_flight, (where, ref, s)
-
-
 async def scenario(plan: list[Step], hold: float, settle: bool) -> None:
     sent: list[list[str]] = [[] for _ in range(AGENTS)]
     calls: list[CallRecord] = []
@@ -142,7 +107,7 @@ async def scenario(plan: list[Step], hold: float, settle: bool) -> None:
             record.outcome = "ok"
         record.end = trio.current_time()
 
-    with intercept(Hold(hold)):
+    with intercept(Hold(hold)):  # every message, so kills land mid-message
         async with open_supervisor(max_restarts=10_000, max_seconds=1) as sup:
             refs: list[AgentRef] = [
                 await sup.start_child(agent_spec(f"a{i}", BOX)) for i in range(AGENTS)

@@ -21,13 +21,13 @@ import attrs
 import pytest
 import trio
 import trio.testing
+from agents_fixtures import AddParams, NoteParams, check_identity
 
 from jido_trio import (
     ActionResult,
     Agent,
     AgentDef,
     AgentDownError,
-    AgentRef,
     AgentStats,
     CheckpointStore,
     InvalidChildSpecError,
@@ -42,20 +42,11 @@ from jido_trio import (
 )
 
 
+# This file's Box caps ``n`` at 100, and its note returns the bare state.
 @attrs.frozen
 class Box:
     n: int = attrs.field(default=0, validator=attrs.validators.le(100))
     log: tuple[str, ...] = ()
-
-
-@attrs.frozen
-class AddParams:
-    amount: int
-
-
-@attrs.frozen
-class NoteParams:
-    tag: str
 
 
 @action("add", params=AddParams)
@@ -81,14 +72,6 @@ class Renamed:
 
 
 RENAMED: AgentDef[Renamed] = AgentDef("box", Renamed, [])
-
-
-def check_identity(ref: AgentRef) -> AgentStats:
-    stats = ref.stats()
-    assert stats.sent == stats.processed + stats.dead_lettered + stats.queued + stats.in_flight, (
-        stats
-    )
-    return stats
 
 
 async def crash(sup_path: str = "root/a") -> None:

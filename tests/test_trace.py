@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import attrs
 import pytest
 import trio
 import trio.testing
 
 import jido_trio
-from jido_trio import ActionResult, AgentDef, Emit, NoParams, Recorder, Signal, action
+from jido_trio import (
+    ActionResult,
+    AgentDef,
+    AgentRef,
+    Emit,
+    NoParams,
+    Recorder,
+    Signal,
+    Supervisor,
+    action,
+)
 
 
 @attrs.frozen
@@ -39,21 +52,28 @@ COUNTER = AgentDef("counter", Count, [inc], routes={"count.inc": "inc"})
 SINK = AgentDef("sink", Count, [noop], routes={"count.changed": "noop"})
 
 
+@asynccontextmanager
+async def recorded_counter(recorder: Recorder) -> AsyncIterator[tuple[Supervisor, AgentRef]]:
+    """With ``recorder`` installed, a supervisor that starts the sink, then the
+    counter; yields the supervisor and the counter's ref."""
+    with jido_trio.intercept(recorder):
+        async with jido_trio.open_supervisor(
+            [jido_trio.agent_spec("sink", SINK), jido_trio.agent_spec("counter", COUNTER)]
+        ) as sup:
+            yield sup, {i.id: i.value for i in sup.which_children()}["counter"]
+
+
 async def test_recorder_traces_every_seam_crossing_in_order(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     """Child starts, mailbox messages, cmd outcomes and deliveries are recorded in
     order with their virtual times."""
     recorder = Recorder()
-    with jido_trio.intercept(recorder):
-        async with jido_trio.open_supervisor(
-            [jido_trio.agent_spec("sink", SINK), jido_trio.agent_spec("counter", COUNTER)]
-        ) as sup:
-            counter = {i.id: i.value for i in sup.which_children()}["counter"]
-            await trio.sleep(1)
-            assert await counter.call(Signal("count.inc", id="s1")) == 1
-            await trio.testing.wait_all_tasks_blocked()
-            await sup.shutdown()
+    async with recorded_counter(recorder) as (sup, counter):
+        await trio.sleep(1)
+        assert await counter.call(Signal("count.inc", id="s1")) == 1
+        await trio.testing.wait_all_tasks_blocked()
+        await sup.shutdown()
     assert [e.line() for e in recorder.events] == [
         "0.0 child.start root/sink restarts=0",
         "0.0 child.start root/counter restarts=0",
@@ -73,16 +93,12 @@ def test_same_behaviour_gives_the_same_digest_and_different_behaviour_another() 
 
     async def run(extra: bool) -> str:
         recorder = Recorder()
-        with jido_trio.intercept(recorder):
-            async with jido_trio.open_supervisor(
-                [jido_trio.agent_spec("sink", SINK), jido_trio.agent_spec("counter", COUNTER)]
-            ) as sup:
-                counter = {i.id: i.value for i in sup.which_children()}["counter"]
+        async with recorded_counter(recorder) as (sup, counter):
+            await counter.call(Signal("count.inc"))
+            if extra:
                 await counter.call(Signal("count.inc"))
-                if extra:
-                    await counter.call(Signal("count.inc"))
-                await trio.testing.wait_all_tasks_blocked()
-                await sup.shutdown()
+            await trio.testing.wait_all_tasks_blocked()
+            await sup.shutdown()
         return recorder.digest()
 
     clock = trio.testing.MockClock
