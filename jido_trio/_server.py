@@ -281,6 +281,7 @@ class AgentRef:
         "_mailbox_size",
         "_path",
         "_pending",
+        "_pending_at",
         "_pending_reply",
         "_processed",
         "_recv",
@@ -312,7 +313,7 @@ class AgentRef:
         restart_from: Literal["checkpoint", "initial"],
         name: str | None,
         dead_letter_limit: int,
-        children: dict[str, Any],
+        children: dict[str, Any] | None,
     ) -> None:
         self.id = id
         self.definition = definition
@@ -339,7 +340,9 @@ class AgentRef:
         self._emit_seq = 0
         self._incarnation = 0
         self._sup: Supervisor | None = None
-        self._pending: list[Any] = []
+        # directives of the message in hand still to run: a tuple and a cursor
+        self._pending: tuple[Any, ...] = ()
+        self._pending_at = 0
         self._pending_reply: _Envelope | None = None
         self._registration: Registration | None = None
         self._last_result: Any = None
@@ -616,7 +619,7 @@ class AgentRef:
         task_status.started(self)
         try:
             if await self._loop():
-                async with open_supervisor(**self._children_options) as sup:
+                async with open_supervisor(**(self._children_options or {})) as sup:
                     self._sup = sup
                     await self._loop()
                     await sup.shutdown()
@@ -626,7 +629,8 @@ class AgentRef:
             self._inflight = None
             self._pending_reply = None
             self._handling = None
-            self._pending.clear()
+            self._pending = ()
+            self._pending_at = 0
             if inflight is not None and not inflight.done:
                 # crashed, was killed or was stopped while processing it; a
                 # state it committed stays committed.
@@ -648,7 +652,7 @@ class AgentRef:
         """Serve messages until stopped. Returns True when a ``SpawnAgent``
         needs the agent's own supervisor, which the caller opens before calling
         again; the directives still to run are kept in ``_pending``."""
-        if self._pending or self._pending_reply is not None:
+        if self._pending or self._pending_reply is not None:  # resuming after SpawnAgent
             if await self._run_pending():
                 return True
             self._inflight = None
@@ -765,7 +769,8 @@ class AgentRef:
                 self.path,
                 {"agent": self.definition.name, "version": new.version},
             )
-        self._pending.extend(outcome.directives)
+        self._pending = outcome.directives
+        self._pending_at = 0
         self._pending_reply = env
         if env is not None:
             self._last_result = outcome.result
@@ -773,11 +778,11 @@ class AgentRef:
 
     async def _run_pending(self) -> bool:
         pending = self._pending
-        while pending:
-            directive = pending[0]
+        while self._pending_at < len(pending):
+            directive = pending[self._pending_at]
             if isinstance(directive, SpawnAgent) and self._sup is None:
                 return True
-            del pending[0]
+            self._pending_at += 1
             try:
                 await self._directive(directive)
             except JidoError as exc:
@@ -785,6 +790,8 @@ class AgentRef:
                 # (an unknown child to stop, a name already taken, ...) is
                 # reported, and the agent carries on.
                 self._directive_failed(directive, exc)
+        self._pending = ()
+        self._pending_at = 0
         env = self._pending_reply
         self._pending_reply = None
         if env is not None:
@@ -994,10 +1001,12 @@ def agent_spec(
             f"agent_spec({id!r}): name={name!r} is not valid; expected a non-empty string, "
             "None (register under the id) or False (register nothing)"
         )
-    options = dict(children or {})
-    if "name" in options:
-        raise InvalidChildSpecError(f"agent_spec({id!r}): children= takes no name")
-    check_supervisor_options(options, f"agent_spec({id!r}, children=...)")
+    options = None
+    if children:
+        options = dict(children)
+        if "name" in options:
+            raise InvalidChildSpecError(f"agent_spec({id!r}): children= takes no name")
+        check_supervisor_options(options, f"agent_spec({id!r}, children=...)")
     if (
         not isinstance(dead_letter_limit, int)
         or isinstance(dead_letter_limit, bool)

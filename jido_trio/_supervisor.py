@@ -129,8 +129,10 @@ def _validate_id(_inst: object, _attr: attrs.Attribute[str], value: object) -> N
 def _is_async_callable(fn: object) -> bool:
     while isinstance(fn, functools.partial):
         fn = fn.func
+    if inspect.iscoroutinefunction(fn):
+        return True
     call = inspect.getattr_static(type(fn), "__call__", None)  # an async __call__
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
+    return inspect.iscoroutinefunction(call)
 
 
 def _validate_start(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
@@ -394,8 +396,10 @@ class ChildContext:
 
     @property
     def stop_requested(self) -> trio.Event:
-        if self._stop is None:
+        if self._stop is None:  # made on first use: most children never ask
             self._stop = trio.Event()
+            if self._state is _State.STOPPING:
+                self._stop.set()
         return self._stop
 
     def __repr__(self) -> str:
@@ -452,18 +456,31 @@ class _StartStatus:
 
     __slots__ = ("_child", "_outer")
 
-    def __init__(self, child: ChildContext, outer: trio.TaskStatus[Any]) -> None:
+    def __init__(self, child: ChildContext, outer: trio.TaskStatus[Any] | None) -> None:
         self._child = child
         self._outer = outer
 
     def started(self, value: Any = None) -> None:
         child = self._child
-        if child.state is not _State.STARTING:
+        outer = self._outer
+        if outer is None or child.state is not _State.STARTING:
             raise RuntimeError(f"child {child.path!r} called task_status.started() twice")
         child.value = value
         child.state = _State.RUNNING
         _started_event(child)
-        self._outer.started(value)
+        # let go of Trio's status: it holds nursery.start's temporary nursery,
+        # which would otherwise live (about 1 KB) as long as the child
+        self._outer = None
+        outer.started(value)
+
+
+async def _call_start(child: ChildContext, status: _StartStatus | None) -> None:
+    """A child's body, as the innermost step of the interceptor chain."""
+    spec = child.spec
+    if status is not None:
+        await spec.start(*spec.args, task_status=status)
+    else:
+        await spec.start(*spec.args)
 
 
 class _Op:
@@ -766,15 +783,17 @@ class Supervisor:
         assert scope is not None
         error: BaseException | None = None
         settled = False
+        status = _StartStatus(child, task_status) if spec._takes_status else None
+        del task_status  # only the _StartStatus may hold it (see _StartStatus.started)
         try:
             with scope:
                 chain = current_interceptors()
                 if chain:
                     await run_child_start(
-                        chain, child, lambda: self._call_start(child, task_status)
+                        chain, child, functools.partial(_call_start, child, status)
                     )
-                elif spec._takes_status:
-                    await spec.start(*spec.args, task_status=_StartStatus(child, task_status))
+                elif status is not None:
+                    await spec.start(*spec.args, task_status=status)
                 else:
                     await spec.start(*spec.args)
             settled = True
@@ -823,14 +842,6 @@ class Supervisor:
         self._final(child)
         if child._done is not None:
             child._done.set()
-
-    @staticmethod
-    async def _call_start(child: ChildContext, task_status: trio.TaskStatus[Any]) -> None:
-        spec = child.spec
-        if spec._takes_status:
-            await spec.start(*spec.args, task_status=_StartStatus(child, task_status))
-        else:
-            await spec.start(*spec.args)
 
     def _exited(self, child: ChildContext, error: BaseException | None, *, reported: bool) -> None:
         """Synchronous exit bookkeeping, run in the dying child's task."""
@@ -887,7 +898,8 @@ class Supervisor:
         scope = child.scope
         assert scope is not None
         child.state = _State.STOPPING
-        child.stop_requested.set()
+        if child._stop is not None:
+            child._stop.set()  # else stop_requested is made set when first asked for
         if child._stop_hook is not None:
             child._stop_hook()
         grace = child.spec.shutdown
