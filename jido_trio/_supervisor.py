@@ -451,27 +451,61 @@ def _started_event(child: ChildContext) -> None:
 
 
 class _StartStatus:
-    """The ``task_status`` handed to a child: marks it running, then forwards to
-    Trio's own status so ``nursery.start`` returns the value."""
+    """The ``task_status`` handed to a child, and the handshake with the task
+    that starts it (``nursery.start``'s protocol, without its temporary
+    nursery): ``started(value)`` marks the child running and wakes the starter
+    with ``value``; an error before that is handed to the starter instead of
+    the supervisor's nursery. If the starter is cancelled, the child is too."""
 
-    __slots__ = ("_child", "_outer")
+    __slots__ = ("_child", "done", "error", "task", "value")
 
-    def __init__(self, child: ChildContext, outer: trio.TaskStatus[Any] | None) -> None:
+    def __init__(self, child: ChildContext) -> None:
         self._child = child
-        self._outer = outer
+        self.done = False
+        self.task: trio.lowlevel.Task | None = None
+        self.value: Any = None
+        self.error: BaseException | None = None
 
     def started(self, value: Any = None) -> None:
         child = self._child
-        outer = self._outer
-        if outer is None or child.state is not _State.STARTING:
+        if self.done or child.state is not _State.STARTING:
             raise RuntimeError(f"child {child.path!r} called task_status.started() twice")
         child.value = value
         child.state = _State.RUNNING
         _started_event(child)
-        # let go of Trio's status: it holds nursery.start's temporary nursery,
-        # which would otherwise live (about 1 KB) as long as the child
-        self._outer = None
-        outer.started(value)
+        self.resolve(value)
+
+    def resolve(self, value: Any = None, error: BaseException | None = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.value = value
+        self.error = error
+        task = self.task
+        if task is not None:
+            self.task = None
+            trio.lowlevel.reschedule(task)
+
+    def _abort(self, _: Any) -> trio.lowlevel.Abort:
+        # the starter is cancelled: so is the child (it exits before started())
+        self.task = None
+        scope = self._child.scope
+        if scope is not None:
+            scope.cancel()
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    async def wait(self) -> Any:
+        """Wait for ``started(value)`` and return ``value``, or raise the
+        child's error before it."""
+        if self.done:
+            await trio.lowlevel.checkpoint()
+        else:
+            self.task = trio.lowlevel.current_task()
+            await trio.lowlevel.wait_task_rescheduled(self._abort)
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return self.value
 
 
 async def _call_start(child: ChildContext, status: _StartStatus | None) -> None:
@@ -767,24 +801,23 @@ class Supervisor:
         child._done = None
         child.scope = trio.CancelScope()
         if child.spec._takes_status:
-            return await self._nursery.start(self._run_child, child, name=child.path)
+            status = _StartStatus(child)
+            self._nursery.start_soon(self._run_child, child, status, name=child.path)
+            return await status.wait()
         child.state = _State.RUNNING
-        self._nursery.start_soon(self._run_child, child, name=child.path)
+        self._nursery.start_soon(self._run_child, child, None, name=child.path)
         _started_event(child)
         return None
 
-    async def _run_child(
-        self, child: ChildContext, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED
-    ) -> None:
-        """The task of one child incarnation."""
+    async def _run_child(self, child: ChildContext, status: _StartStatus | None) -> None:
+        """The task of one child incarnation. ``status`` is the start handshake
+        of a child that takes ``task_status`` (``None`` otherwise)."""
         _current_child.set(child)
         spec = child.spec
         scope = child.scope
         assert scope is not None
         error: BaseException | None = None
         settled = False
-        status = _StartStatus(child, task_status) if spec._takes_status else None
-        del task_status  # only the _StartStatus may hold it (see _StartStatus.started)
         try:
             with scope:
                 chain = current_interceptors()
@@ -800,23 +833,36 @@ class Supervisor:
         except Exception as exc:
             settled = True
             if child.state is _State.STARTING:
+                # failed before it was started: the starter gets the error
+                assert status is not None
                 self._exited(child, exc, reported=False)
-                raise
+                status.resolve(error=exc)
+                return
             error = exc
         finally:
             if not settled:
                 # Cancelled from outside (the supervisor's scope),
                 # KeyboardInterrupt, SystemExit: never a crash, never swallowed.
+                starting = child.state is _State.STARTING
                 self._abandoned(child, sys.exc_info()[1])
+                if starting and status is not None:
+                    status.resolve(
+                        error=ChildStartError(
+                            f"child {child.path!r} was cancelled before it called "
+                            "task_status.started()"
+                        )
+                    )
         if child.state is _State.STARTING:
             # returned, or cancelled by a stop, before task_status.started()
+            assert status is not None
             err = ChildStartError(
                 f"child {child.path!r} "
                 + ("was stopped" if scope.cancelled_caught else "returned")
                 + " before it called task_status.started()"
             )
             self._exited(child, err, reported=False)
-            raise err
+            status.resolve(error=err)
+            return
         if scope.cancelled_caught and child.kill_reason is not None and error is None:
             error = ChildKilled(child.path, child.kill_reason)
         self._exited(child, error, reported=True)

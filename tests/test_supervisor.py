@@ -1325,3 +1325,48 @@ async def test_an_inherited_async_call_is_an_async_start(
         await trio.testing.wait_all_tasks_blocked()
         assert [c.status for c in sup.which_children()] == ["running"]
         await sup.shutdown()
+
+
+async def test_a_cancelled_start_child_cancels_the_starting_child_and_keeps_no_spec(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """If start_child is cancelled while the child is starting, the child is cancelled
+    too (it never runs past its start) and its spec is not kept."""
+    reached: list[str] = []
+
+    async def slow_start(*, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
+        try:
+            await trio.sleep(10)
+        finally:
+            reached.append(f"left at {trio.current_time()}")
+        task_status.started("never")  # pragma: no cover
+
+    async with open_supervisor() as sup:
+        with trio.move_on_after(2) as scope:
+            await sup.start_child(ChildSpec("slow", slow_start))
+        assert scope.cancelled_caught
+        await trio.testing.wait_all_tasks_blocked()
+        assert reached == ["left at 2.0"]
+        assert sup.which_children() == []
+        assert sup.count_children().active == 0
+    assert trio.current_time() == 2.0
+
+
+async def test_a_start_error_reaches_the_caller_with_the_child_traceback(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """An exception raised before task_status.started() is raised by start_child
+    itself, bare, with the child's frames in its traceback; the supervisor lives on."""
+
+    async def refuses(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        await trio.sleep(1)
+        raise LookupError("no such upstream")
+
+    async with open_supervisor() as sup:
+        with pytest.raises(LookupError, match=r"^no such upstream$") as info:
+            await sup.start_child(ChildSpec("r", refuses))
+        assert "refuses" in [entry.name for entry in info.traceback]
+        assert sup.which_children() == []
+        assert await sup.start_child(ChildSpec("ok", idle, shutdown=0)) is None
+        await sup.shutdown()
+    assert trio.current_time() == 1.0
