@@ -1091,7 +1091,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted = [b.triotp for b in selected if b.triotp]
         try:
             triotp, why = run_triotp(args.quick, wanted if args.only else [])
-        except Exception as exc:  # the comparison is optional: never fail the run for it
+        except Exception as exc:  # noqa: BLE001 - the comparison is optional
             triotp, why = None, f"{type(exc).__name__}: {exc}"
         if why is not None:
             print(f"triotp: skipped ({why})")
@@ -1103,7 +1103,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             figures = b.fn(args.quick)
             value = float(figures["ratio"])
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - reported as a CRASH line
             crashed += 1
             print(f"BENCH {b.name} CRASH {type(exc).__name__}: {exc}")
             traceback.print_exc()

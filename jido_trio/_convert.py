@@ -146,5 +146,5 @@ def structure_lines(
         return None, (f"{label}: expected a mapping, got {type(data).__name__} @ {root}",)
     try:
         return hook(data, cl), ()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - cattrs reports any failure; each becomes a line
         return None, tuple(_lines(exc, root, label))

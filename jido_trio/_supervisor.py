@@ -830,7 +830,7 @@ class Supervisor:
                 else:
                     await spec.start(*spec.args)
             settled = True
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a child's crash, whatever it is
             settled = True
             if child.state is _State.STARTING:
                 # failed before it was started: the starter gets the error
@@ -1004,7 +1004,7 @@ class Supervisor:
                 async with self._lock:
                     try:
                         await event.fn()
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 - handed to the caller
                         event.error = exc
                     finally:
                         event.done.set()
@@ -1122,7 +1122,7 @@ class Supervisor:
                 child.restarts += 1
                 try:
                     await self._start(child)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - a crash during restart
                     # a failed restart is a crash like any other: it counts
                     # towards the intensity and the strategy applies again.
                     child.state = _State.RESTARTING
@@ -1351,6 +1351,7 @@ async def open_supervisor(
             await sup._wait_idle()
             if not sup._closed.is_set():
                 sup._close()
+    # not a blind except: the nursery's group is unwrapped and re-raised below
     except BaseExceptionGroup as group:
         only = _unwrap(group)
         if only is None:

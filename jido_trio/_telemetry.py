@@ -133,7 +133,7 @@ def emit(name: str, path: str, data: Mapping[str, Any]) -> None:
         if _matches(entry, name):
             try:
                 entry[2](event)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a handler must never break the runtime
                 _log.exception("telemetry handler %r failed on %s", entry[2], name)
 
 
