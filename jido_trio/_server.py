@@ -106,10 +106,11 @@ class _Reply:
     one system task (:class:`_Deadlines`).
     """
 
-    __slots__ = ("deadline", "done", "error", "task", "timed_out", "value")
+    __slots__ = ("deadline", "done", "error", "heaped", "task", "timed_out", "value")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
+        self.heaped = False  # in the run's deadline heap
         self.done = False
         self.timed_out = False
         self.task: trio.lowlevel.Task | None = None
@@ -135,12 +136,14 @@ class _Reply:
         if task is not None:
             self.task = None
             trio.lowlevel.reschedule(task)
-        _deadlines().settle(self)
+        if self.heaped:
+            _deadlines().settle(self)
 
     def _abort(self, _: Any) -> trio.lowlevel.Abort:
         self.task = None
         self.done = True  # the caller is gone: a late reply is dropped
-        _deadlines().settle(self)
+        if self.heaped:
+            _deadlines().settle(self)
         return trio.lowlevel.Abort.SUCCEEDED
 
     async def wait(self) -> None:
@@ -446,6 +449,7 @@ class AgentRef:
             if not env.queued:
                 reply.expire()
         if not reply.done and deadline < math.inf:
+            reply.heaped = True
             _deadlines().add(reply)
         await reply.wait()
         if reply.timed_out:
