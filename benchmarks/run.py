@@ -341,17 +341,11 @@ async def idle_in_scope(scope: trio.CancelScope) -> None:
         await idle()
 
 
-def memory_bare(n: int, scoped: bool = False) -> dict[str, float]:
-    """Bytes for ``n`` bare idle tasks; ``scoped``: each in its own wrapper
-    coroutine and CancelScope, the least an individually stoppable child needs."""
+def traced_spawns(n: int, spawn: Callable[[trio.Nursery], None]) -> float:
+    """Bytes still allocated after ``spawn`` ran ``n`` times in one nursery and
+    every task went idle (one warm-up spawn first, outside the window)."""
 
-    def spawn(nursery: trio.Nursery) -> None:
-        if scoped:
-            nursery.start_soon(idle_in_scope, trio.CancelScope())
-        else:
-            nursery.start_soon(idle)
-
-    async def main() -> dict[str, float]:
+    async def main() -> float:
         async with trio.open_nursery() as nursery:
             spawn(nursery)
             await trio.testing.wait_all_tasks_blocked()
@@ -365,9 +359,22 @@ def memory_bare(n: int, scoped: bool = False) -> dict[str, float]:
             after = tracemalloc.get_traced_memory()[0]
             tracemalloc.stop()
             nursery.cancel_scope.cancel()
-        return {"total": after - before}
+        return float(after - before)
 
     return run_trio(main)
+
+
+def memory_bare(n: int, scoped: bool = False) -> dict[str, float]:
+    """Bytes for ``n`` bare idle tasks; ``scoped``: each in its own wrapper
+    coroutine and CancelScope, the least an individually stoppable child needs."""
+
+    def spawn(nursery: trio.Nursery) -> None:
+        if scoped:
+            nursery.start_soon(idle_in_scope, trio.CancelScope())
+        else:
+            nursery.start_soon(idle)
+
+    return {"total": traced_spawns(n, spawn)}
 
 
 # ------------------------------------------------------- agent workloads
@@ -584,24 +591,9 @@ def memory_agents_bare(n: int, scoped: bool = False) -> dict[str, float]:
         else:
             nursery.start_soon(drain, receive)
 
-    async def main() -> dict[str, float]:
-        async with trio.open_nursery() as nursery:
-            spawn(nursery)
-            await trio.testing.wait_all_tasks_blocked()
-            gc.collect()
-            tracemalloc.start()
-            before = tracemalloc.get_traced_memory()[0]
-            for _ in range(n):
-                spawn(nursery)
-            await trio.testing.wait_all_tasks_blocked()
-            gc.collect()
-            after = tracemalloc.get_traced_memory()[0]
-            tracemalloc.stop()
-            nursery.cancel_scope.cancel()
-        senders.clear()
-        return {"total": after - before}
-
-    return run_trio(main)
+    total = traced_spawns(n, spawn)
+    senders.clear()
+    return {"total": total}
 
 
 def gc_off(fn: Callable[[int], dict[str, float]], n: int) -> dict[str, float]:

@@ -5,6 +5,10 @@ triotp pins trio < 0.20, so ``run.py`` runs this script with
 and ``run.py`` compares triotp's *ratio* to bare Trio with jido_trio's ratio to
 bare Trio. Prints one JSON document on stdout; progress goes to stderr.
 
+It imports nothing from ``run.py`` or jido_trio (neither installs under trio
+0.19), so its bare-Trio baselines repeat ``run.py``'s on purpose: the same
+workload, measured again inside this venv.
+
 Workloads (the same as run.py's, written with triotp's API):
 
 - ``restart``: a child that crashes N times, then returns, under
