@@ -775,16 +775,13 @@ class Supervisor:
         self._closing = True
         self._closed.set()
         self._idle.set()
-        emit_ok = telemetry_enabled()
-        if emit_ok:
+        if telemetry_enabled():
             emit(
                 "supervisor.stopped",
                 self.path,
                 {"reason": "escalated" if self._failure else "shutdown"},
             )
-        assert self._nursery is not None
-        # the control task has nothing left to do
-        self._send.close()
+        self._send.close()  # the control task has nothing left to do
 
     async def _start(self, child: ChildContext) -> Any:
         """Start one child (lock held). Raises what the child raised before it
