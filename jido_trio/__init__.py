@@ -94,6 +94,12 @@ from ._telemetry import attach_telemetry as attach_telemetry
 from ._telemetry import log_telemetry as log_telemetry
 from ._trace import Recorder as Recorder
 from ._trace import TraceEvent as TraceEvent
+from ._validate import AutoShutdown as AutoShutdown
+from ._validate import ChildStatus as ChildStatus
+from ._validate import DeadLetterReason as DeadLetterReason
+from ._validate import RestartFrom as RestartFrom
+from ._validate import RestartType as RestartType
+from ._validate import Strategy as Strategy
 
 __version__ = "0.1.0.dev0"
 

@@ -10,6 +10,7 @@ import trio
 
 from ._errors import InvalidArgumentError
 from ._signal import Router, Signal
+from ._util import NoPublicConstructor, final
 
 __all__ = ["publish", "subscribe"]
 
@@ -54,10 +55,13 @@ def publish(signal: Signal) -> int:
     return delivered
 
 
-class Subscription:
-    """A bus subscription: iterate it (``async for signal in sub``) or call
-    :meth:`receive`. ``dropped`` counts signals missed because the buffer was
-    full."""
+@final
+class Subscription(metaclass=NoPublicConstructor):
+    """A bus subscription, from :func:`subscribe`: iterate it (``async for
+    signal in sub``) or call :meth:`receive`. Iteration ends when the
+    subscription's ``with`` block has ended and the buffer is empty."""
+
+    __slots__ = ("_receive", "_sub")
 
     def __init__(self, sub: _Subscriber, receive: trio.MemoryReceiveChannel[Signal]) -> None:
         self._sub = sub
@@ -65,19 +69,26 @@ class Subscription:
 
     @property
     def dropped(self) -> int:
+        """Signals this subscriber missed because its buffer was full."""
         return self._sub.dropped
 
     async def receive(self) -> Signal:
+        """The next signal, waiting for one. Raises ``trio.EndOfChannel`` once
+        the subscription has ended and its buffer is empty."""
         return await self._receive.receive()
 
     def receive_nowait(self) -> Signal:
+        """The next buffered signal; raises ``trio.WouldBlock`` if there is none."""
         return self._receive.receive_nowait()
 
     def __aiter__(self) -> Subscription:
         return self
 
     async def __anext__(self) -> Signal:
-        return await self._receive.receive()
+        try:
+            return await self._receive.receive()
+        except trio.EndOfChannel:
+            raise StopAsyncIteration from None
 
 
 @contextmanager
@@ -96,7 +107,7 @@ def subscribe(pattern: str = "**", *, max_buffer: int = 1000) -> Iterator[Subscr
     subs = _all()
     subs.append(sub)
     try:
-        yield Subscription(sub, receive)
+        yield Subscription._create(sub, receive)
     finally:
         subs.remove(sub)
         send.close()

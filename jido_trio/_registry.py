@@ -26,6 +26,7 @@ from typing import Any, Final
 import trio
 
 from ._errors import InvalidRegistrationError, RegistryError
+from ._util import NoPublicConstructor, final
 
 __all__ = ["Registration", "Registry", "current_registry", "lookup", "register", "whereis"]
 
@@ -46,7 +47,8 @@ def _check_name(name: object) -> str:
     return name
 
 
-class Registration:
+@final
+class Registration(metaclass=NoPublicConstructor):
     """The token of one registration, returned by :meth:`Registry.register_nowait`
     and yielded by :meth:`Registry.register`.
 
@@ -137,7 +139,7 @@ class Registry:
                 f"name {name!r} is already registered to {_short_repr(holder.value)}; "
                 "its owner must exit (or unregister) first, or pick another name"
             )
-        registration = Registration(self, name, value)
+        registration = Registration._create(self, name, value)
         self._entries[name] = registration
         waiters = self._waiters.pop(name, None)
         if waiters is not None:

@@ -1,11 +1,20 @@
 """AgentServer: one agent run as a supervised Trio task with a bounded mailbox.
 
-The :class:`AgentRef` *is* the server's durable core: it owns the mailbox, the
-one-shot timers, the counters and dead letters, and the last committed agent,
-so it stays valid across restarts. :func:`agent_spec` wraps it in a
-:class:`~jido_trio.ChildSpec`; each start of that child is one *incarnation*
-running :meth:`AgentRef._serve`: load state, arm periodic schedules, then take
-one message at a time, in arrival order.
+Three objects, split the way Trio splits a memory channel (one state object
+behind small handles):
+
+- :class:`_Mailbox` — the agent's mailbox and the **one owner** of its
+  accounting identity ``sent == processed + dead_lettered + queued +
+  in_flight``: the bounded queue, the senders waiting for room, the timers
+  (one-shot ``Schedule`` signals, periodic ``Every`` schedules, delayed
+  deliveries), the dead letters. No other object writes its counters.
+- :class:`AgentRef` — the public handle (``call``, ``cast``, ``stats``, ...)
+  and the agent's durable facts: definition, options, last committed agent,
+  registry name. It stays valid across restarts.
+- :class:`_Server` — one *incarnation*: made by each (re)start of the child
+  that :func:`agent_spec` returns, it loads the state, arms the periodic
+  schedules, then takes one message at a time, in arrival order, and runs
+  ``cmd``, the commit and the directives.
 """
 
 from __future__ import annotations
@@ -16,7 +25,8 @@ import logging
 import math
 import sys
 from collections import deque
-from typing import Any, Final, Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import attrs
 import trio
@@ -31,27 +41,31 @@ from ._errors import (
     CallTimeoutError,
     ChildKilled,
     ChildNotFoundError,
+    ChildRunningError,
     InvalidArgumentError,
     InvalidChildSpecError,
     InvalidParamsError,
+    InvalidStateError,
     JidoError,
     MailboxFullError,
+    StoreError,
     UnknownActionError,
     UnroutableSignalError,
 )
-from ._intercept import Interceptor, current_interceptors
+from ._intercept import Interceptor, _Chain, current_chain
 from ._registry import Registration, current_registry
 from ._signal import Signal
 from ._store import CheckpointStore
 from ._supervisor import (
     ChildContext,
     ChildSpec,
-    Supervisor,
     check_supervisor_options,
     current_child,
     open_supervisor,
 )
 from ._telemetry import emit, telemetry_enabled
+from ._util import NoPublicConstructor, final
+from ._validate import RESTART_FROM, DeadLetterReason, RestartFrom, RestartType, check_choice
 
 _log = logging.getLogger("jido_trio.agent")
 
@@ -73,14 +87,15 @@ class DeadLetter:
             processing it), ``"agent_stopped"`` (queued or sent when the agent
             stopped for good), ``"dropped"`` (an interceptor dropped it),
             ``"mailbox_full"`` (an ``Emit`` found the target's mailbox full) or
-            ``"no_such_agent"`` (an ``Emit`` to a name nobody holds).
+            ``"no_such_agent"`` (an ``Emit`` to a name nobody holds): a
+            :data:`DeadLetterReason`.
         agent: the path (or registry name) of the agent it was meant for.
         time: ``trio.current_time()`` when it was dead-lettered.
         error: the error behind it, if any.
     """
 
     message: Message
-    reason: str
+    reason: DeadLetterReason
     agent: str
     time: float
     error: BaseException | None = attrs.field(default=None, eq=False)
@@ -88,14 +103,26 @@ class DeadLetter:
 
 @attrs.frozen(slots=True)
 class AgentStats:
-    """Mailbox accounting of one agent. At every quiescent point,
-    ``sent == processed + dead_lettered + queued + in_flight``."""
+    """Mailbox accounting of one agent. At every point where the agent's task
+    is not running, ``sent == processed + dead_lettered + queued + in_flight``.
+
+    Attributes:
+        sent: messages that entered the mailbox (or were dead-lettered on
+            arrival), including fired timers and delayed deliveries.
+        processed: messages whose action succeeded and whose directives ran.
+        dead_lettered: messages that ended as dead letters.
+        queued: messages waiting in the mailbox.
+        in_flight: ``1`` while a message is in hand, else ``0``.
+    """
 
     sent: int
     processed: int
     dead_lettered: int
     queued: int
     in_flight: int
+
+
+# -- call replies and their deadlines -------------------------------------------
 
 
 class _Reply:
@@ -205,7 +232,12 @@ def _deadlines() -> _Deadlines:
         return deadlines
 
 
+# -- the mailbox ------------------------------------------------------------------
+
+
 class _Envelope:
+    """One message on its way through a mailbox, and its reply slot."""
+
     __slots__ = ("done", "handled", "message", "queued", "reply")
 
     def __init__(self, message: Message, reply: _Reply | None) -> None:
@@ -213,28 +245,12 @@ class _Envelope:
         self.reply = reply
         self.handled = False  # an interceptor let it through to cmd
         self.done = False  # counted: processed or dead-lettered
-        self.queued = False  # _enqueue got it into the mailbox
+        self.queued = False  # it counts as sent (in the mailbox, or dead-lettered there)
 
 
-_WAKE: Final = _Envelope(Signal("jido.wake", id="wake"), None)
-
-
-def _reason(error: JidoError) -> str:
-    if isinstance(error, UnroutableSignalError):
-        return "unroutable"
-    if isinstance(error, InvalidParamsError):
-        return "invalid_params"
-    if isinstance(error, UnknownActionError):
-        return "unknown_action"
-    return "action_failed"
-
-
-def _check_message(message: object) -> None:
-    if not isinstance(message, Signal | Instruction):
-        raise InvalidArgumentError(
-            f"an agent accepts a Signal or an Instruction (e.g. boost(amount=5)), not {message!r}"
-        )
-
+#: A timer: (due, sequence, signal, interval, incarnation). ``interval`` is 0.0
+#: for a one-shot timer; a signal with an empty id is stamped when it fires.
+_Timer = tuple[float, int, Signal, float, int]
 
 _dead_office: trio.lowlevel.RunVar[deque[DeadLetter]] = trio.lowlevel.RunVar(
     "jido_trio.dead_letters"
@@ -256,8 +272,786 @@ def dead_letters() -> list[DeadLetter]:
     return list(_office())
 
 
-class AgentRef:
-    """A stable reference to an agent run by an AgentServer.
+def _describe(message: Message) -> str:
+    if isinstance(message, Signal):
+        return f"signal {message.type!r}"
+    return f"action {message.action.name!r}"
+
+
+class _Mailbox:
+    """An agent's mailbox, and the one owner of its accounting identity.
+
+    A bounded FIFO of envelopes with a single consumer (the agent's current
+    server), the senders waiting for room (served first come, first served),
+    the timers, and the dead letters. Every message ends exactly once, as
+    ``processed`` or ``dead_lettered``; only this object writes the counters.
+
+    A message stays in the buffer until the server takes it, and is
+    ``in_flight`` from that moment until it is counted, so the identity holds
+    whenever the server's task is not running, even when a kill lands between
+    the wake-up and the take. The buffer is made on first use: most agents of
+    a large system sit idle.
+    """
+
+    __slots__ = (
+        "_buf",
+        "_receiver",
+        "_ref",
+        "_senders",
+        "closed",
+        "dead",
+        "inflight",
+        "letter_limit",
+        "letters",
+        "processed",
+        "sent",
+        "size",
+        "timer_seq",
+        "timers",
+    )
+
+    def __init__(self, ref: AgentRef, size: int, letter_limit: int) -> None:
+        self._ref = ref
+        self.size = size
+        self._buf: deque[_Envelope] | None = None
+        self._receiver: trio.lowlevel.Task | None = None
+        self._senders: deque[tuple[trio.lowlevel.Task, _Envelope]] | None = None
+        self.closed = False  # stopped for good: takes nothing more
+        self.sent = 0
+        self.processed = 0
+        self.dead = 0
+        self.inflight: _Envelope | None = None
+        self.letter_limit = letter_limit
+        self.letters: deque[DeadLetter] | None = None
+        self.timers: list[_Timer] | None = None
+        self.timer_seq = 0
+
+    # ------------------------------------------------------------- accounting
+    @property
+    def queued(self) -> int:
+        buf = self._buf
+        return 0 if buf is None else len(buf)
+
+    def stats(self) -> AgentStats:
+        return AgentStats(
+            sent=self.sent,
+            processed=self.processed,
+            dead_lettered=self.dead,
+            queued=self.queued,
+            in_flight=0 if self.inflight is None else 1,
+        )
+
+    def finished(self, env: _Envelope, result: Any) -> None:
+        """``env`` was processed: its action succeeded and its directives ran."""
+        env.done = True
+        self.processed += 1
+        reply = env.reply
+        if reply is not None:
+            reply.set(result)
+
+    def reject(self, env: _Envelope, reason: DeadLetterReason, error: BaseException | None) -> None:
+        """``env`` arrived but could not be queued (an ``Emit`` into a full mailbox)."""
+        self.sent += 1
+        env.queued = True
+        self.dead_letter(env, reason, error)
+
+    def dead_letter(
+        self, env: _Envelope, reason: DeadLetterReason, error: BaseException | None
+    ) -> None:
+        env.done = True
+        self.dead += 1
+        ref = self._ref
+        path = ref.path
+        letter = DeadLetter(env.message, reason, path, trio.current_time(), error)
+        if self.letters is None:
+            self.letters = deque(maxlen=self.letter_limit)
+        self.letters.append(letter)
+        _office().append(letter)
+        message = env.message
+        if telemetry_enabled():
+            emit(
+                "agent.dead_letter",
+                path,
+                {
+                    "agent": ref._definition.name,
+                    "message": _describe(message),
+                    "signal_id": message.id if isinstance(message, Signal) else None,
+                    "reason": reason,
+                    "error": error,
+                },
+            )
+        reply = env.reply
+        if reply is not None:
+            if reason in ("crashed", "agent_stopped", "dropped"):
+                what = {
+                    "crashed": "crashed before answering",
+                    "agent_stopped": "stopped before answering",
+                    "dropped": "never got (an interceptor dropped it)",
+                }[reason]
+                down = AgentDownError(f"agent {path!r} {what} {_describe(message)}")
+                down.__cause__ = error
+                reply.set(error=down)
+            else:
+                reply.set(error=error)
+
+    # ---------------------------------------------------------------- senders
+    def post(self, env: _Envelope) -> bool:
+        """Queue ``env`` now, without waiting; ``False`` if the mailbox is full.
+        A closed mailbox takes nothing: the message is dead-lettered at once."""
+        if self.closed:
+            self.sent += 1
+            env.queued = True
+            self.dead_letter(env, "agent_stopped", None)
+            return True
+        buf = self._buf
+        if buf is None:
+            buf = self._buf = deque()
+        elif len(buf) >= self.size:
+            return False
+        buf.append(env)
+        self.sent += 1
+        env.queued = True
+        task = self._receiver
+        if task is not None:
+            self._receiver = None
+            trio.lowlevel.reschedule(task)
+        return True
+
+    async def put(self, env: _Envelope) -> None:
+        """Queue ``env``, waiting for room behind the senders already waiting.
+        Cancelled while waiting: nothing was sent."""
+        await trio.lowlevel.checkpoint_if_cancelled()
+        if self.post(env):
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return
+        senders = self._senders
+        if senders is None:
+            senders = self._senders = deque()
+        entry = (trio.lowlevel.current_task(), env)
+        senders.append(entry)
+
+        def abort(_: Any) -> trio.lowlevel.Abort:
+            senders.remove(entry)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+
+    def _admit(self) -> None:
+        """Move waiting senders' envelopes into the room just made."""
+        senders = self._senders
+        buf = self._buf
+        assert senders is not None
+        assert buf is not None
+        while senders and len(buf) < self.size:
+            task, env = senders.popleft()
+            buf.append(env)
+            self.sent += 1
+            env.queued = True
+            trio.lowlevel.reschedule(task)
+
+    # ---------------------------------------------------------------- receiver
+    def _pop(self) -> _Envelope | None:
+        buf = self._buf
+        if not buf:
+            return None
+        env = buf.popleft()
+        self.inflight = env
+        if self._senders:
+            self._admit()
+        return env
+
+    def _abort_take(self, _: Any) -> trio.lowlevel.Abort:
+        self._receiver = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    async def take(self) -> _Envelope | None:
+        """The next envelope, now in flight; waits for one. ``None`` when the
+        wait was interrupted (:meth:`interrupt`) with nothing to take."""
+        await trio.lowlevel.checkpoint_if_cancelled()
+        env = self._pop()
+        if env is not None:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return env
+        self._receiver = trio.lowlevel.current_task()
+        await trio.lowlevel.wait_task_rescheduled(self._abort_take)
+        return self._pop()
+
+    def interrupt(self) -> None:
+        """Wake the server if it waits for a message (a stop was requested, or
+        a timer was added that it must wait for)."""
+        task = self._receiver
+        if task is not None:
+            self._receiver = None
+            trio.lowlevel.reschedule(task)
+
+    # ------------------------------------------------------------------ timers
+    def schedule(
+        self, due: float, signal: Signal, *, interval: float = 0.0, incarnation: int = 0
+    ) -> None:
+        """Put ``signal`` in the mailbox at ``due`` (then every ``interval``
+        seconds, for a periodic schedule of ``incarnation``). A one-shot timer
+        of a closed mailbox is dead-lettered at once."""
+        if self.closed:
+            if not interval:
+                self.reject(_Envelope(signal, None), "agent_stopped", None)
+            return
+        self.timer_seq += 1
+        if self.timers is None:
+            self.timers = []
+        heapq.heappush(self.timers, (due, self.timer_seq, signal, interval, incarnation))
+        self.interrupt()
+
+    def fire_due(self, now: float, incarnation: int) -> bool:
+        """Queue every due timer's signal at the back of the mailbox, oldest
+        first (as Erlang's ``send_after``). ``True`` if one is due but the
+        mailbox is full: it fires when there is room."""
+        timers = self.timers
+        if not timers:
+            return False
+        buf = self._buf
+        if buf is None:
+            buf = self._buf = deque()
+        while timers and timers[0][0] <= now:
+            due, _, signal, interval, owner = timers[0]
+            if interval and owner != incarnation:
+                heapq.heappop(timers)  # a periodic schedule of an earlier incarnation
+                continue
+            if len(buf) >= self.size:
+                return True
+            heapq.heappop(timers)
+            fired = signal
+            if not signal.id:
+                fired = attrs.evolve(signal, id=self._ref._next_id(), time=due)
+            buf.append(_Envelope(fired, None))
+            self.sent += 1
+            if interval:
+                self.timer_seq += 1
+                heapq.heappush(timers, (due + interval, self.timer_seq, signal, interval, owner))
+        return False
+
+    # --------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        """The agent is stopped for good: everything queued, waiting for room,
+        or due later on a one-shot timer is dead-lettered ``"agent_stopped"``
+        (in that order); later sends are dead-lettered at once."""
+        if self.closed:
+            return
+        self.closed = True
+        buf = self._buf
+        while buf:
+            self.dead_letter(buf.popleft(), "agent_stopped", None)
+        senders = self._senders
+        while senders:
+            task, env = senders.popleft()
+            self.reject(env, "agent_stopped", None)
+            trio.lowlevel.reschedule(task)
+        timers = self.timers
+        if timers:
+            for _, _, signal, interval, _ in sorted(timers):
+                if not interval:
+                    self.sent += 1
+                    self.dead_letter(_Envelope(signal, None), "agent_stopped", None)
+            timers.clear()
+
+    def reopen(self) -> None:
+        self.closed = False
+
+
+# -- one incarnation ----------------------------------------------------------------
+
+
+class _Cont:
+    """The directives of a message still to run when the agent's own
+    supervisor must be opened first (its first ``SpawnAgent``)."""
+
+    __slots__ = ("at", "directives", "env", "handling", "result")
+
+    def __init__(
+        self,
+        directives: tuple[Any, ...],
+        at: int,
+        env: _Envelope | None,
+        result: Any,
+        handling: tuple[Message, str | None] | None,
+    ) -> None:
+        self.directives = directives
+        self.at = at
+        self.env = env
+        self.result = result
+        self.handling = handling
+
+
+def _reason(error: JidoError) -> DeadLetterReason:
+    if isinstance(error, UnroutableSignalError):
+        return "unroutable"
+    if isinstance(error, InvalidParamsError):
+        return "invalid_params"
+    if isinstance(error, UnknownActionError):
+        return "unknown_action"
+    return "action_failed"
+
+
+class _Server:
+    """One incarnation of an agent: made by each (re)start, gone at its exit."""
+
+    __slots__ = (
+        "blocked",
+        "child",
+        "incarnation",
+        "mailbox",
+        "ref",
+        "stop_after",
+        "stopping",
+        "sup",
+        "taken_at",
+    )
+
+    def __init__(self, ref: AgentRef, child: ChildContext, incarnation: int) -> None:
+        self.ref = ref
+        self.mailbox = ref._mailbox
+        self.child = child
+        self.incarnation = incarnation
+        self.sup: Any = None  # the agent's own Supervisor, opened on its first SpawnAgent
+        self.stopping = False
+        self.stop_after: str | None = None
+        self.blocked: deque[_Cont] | None = None
+        self.taken_at = 0.0
+
+    # ------------------------------------------------------------- lifecycle
+    async def run(self, task_status: trio.TaskStatus[AgentRef]) -> None:
+        ref = self.ref
+        mailbox = self.mailbox
+        child = self.child
+        if mailbox.closed:
+            mailbox.reopen()  # started again after it was stopped for good
+        ref._path = child.path
+        child._stop_hook = self.request_stop
+        ref._agent = await self.load()
+        if ref._registration is None and ref._name is not None:
+            ref._registration = current_registry().register_nowait(ref._name, ref)
+        now = trio.current_time()
+        for every in ref._definition.schedules:
+            signal = Signal(every.type, every.data, source=ref._path, id="")
+            mailbox.schedule(
+                now + every.interval,
+                signal,
+                interval=every.interval,
+                incarnation=self.incarnation,
+            )
+        task_status.started(ref)
+        try:
+            if await self.loop():
+                async with open_supervisor(**(ref._children_options or {})) as sup:
+                    self.sup = sup
+                    await self.drain()
+                    await self.loop()
+                    await sup.shutdown()
+        finally:
+            self.sup = None
+            inflight = mailbox.inflight
+            mailbox.inflight = None
+            if inflight is not None and not inflight.done:
+                # crashed, was killed or was stopped while processing it; a
+                # state it committed stays committed.
+                mailbox.dead_letter(inflight, *self.exit_cause(sys.exc_info()[1]))
+        if self.stop_after is not None and self.stop_after != "normal":
+            raise AgentStopError(ref._path, self.stop_after)
+
+    def request_stop(self) -> None:
+        """The supervisor begins a cooperative stop: finish the message in
+        hand, then exit (what is queued waits for the next start)."""
+        self.stopping = True
+        self.mailbox.interrupt()
+
+    def exit_cause(
+        self, exc: BaseException | None
+    ) -> tuple[DeadLetterReason, BaseException | None]:
+        """The dead-letter reason and error for the message in hand at exit."""
+        if isinstance(exc, trio.Cancelled):
+            kill_reason = self.child._kill_reason
+            if kill_reason is not None:
+                return "crashed", ChildKilled(self.child.path, kill_reason)
+            return "agent_stopped", None  # shutdown grace ran out, or cancelled
+        return "crashed", exc
+
+    async def load(self) -> Agent[Any]:
+        ref = self.ref
+        if ref._restart_from == "checkpoint":
+            chain = current_chain()
+            if chain is not None and chain.on_load:
+                loaded = await self._load_through(chain.on_load)
+            else:
+                loaded = await self._load_checkpoint()
+            if loaded is not None:
+                return self._check_loaded(loaded)
+        return ref._definition.new(ref._id, ref._initial_state)
+
+    async def _load_checkpoint(self) -> Agent[Any] | None:
+        ref = self.ref
+        store = ref._store
+        if store is not None:
+            return await store.load(ref._path or ref._id, ref._definition)
+        return ref._saved
+
+    async def _load_through(self, hooks: tuple[Interceptor, ...]) -> Agent[Any] | None:
+        ref = self.ref
+
+        async def step(i: int) -> Agent[Any] | None:
+            if i == len(hooks):
+                return await self._load_checkpoint()
+            return await hooks[i].on_load(ref, lambda: step(i + 1))
+
+        return await step(0)
+
+    def _check_loaded(self, loaded: object) -> Agent[Any]:
+        ref = self.ref
+        definition = ref._definition
+        ok = (
+            isinstance(loaded, Agent)
+            and type(loaded.version) is int
+            and loaded.version >= 0
+            and isinstance(loaded.state, definition.state_type)
+        )
+        if not ok:
+            source = repr(ref._store) if ref._store is not None else "memory"
+            raise StoreError(
+                f"agent {ref.path!r}: the checkpoint loaded from {source} is not valid: "
+                f"{loaded!r}; expected an Agent whose version is an int >= 0 and whose state "
+                f"is a {definition.state_type.__name__} (the checkpoint is corrupt: delete it "
+                "or restore a good one, or start with restart_from='initial')"
+            )
+        assert isinstance(loaded, Agent)
+        if loaded.definition is not definition:
+            loaded = Agent(definition, loaded.id, loaded.state, loaded.version)
+        return loaded
+
+    # ------------------------------------------------------------------ loop
+    async def loop(self) -> bool:
+        """Serve messages until stopped. Returns ``True`` when a ``SpawnAgent``
+        needs the agent's own supervisor, which the caller opens before
+        draining the held directives (:meth:`drain`) and calling again."""
+        mailbox = self.mailbox
+        incarnation = self.incarnation
+        env: _Envelope | None
+        while not self.stopping and self.stop_after is None:
+            # due timers join the back of the mailbox; if one is overdue, the
+            # mailbox is full and take returns at once
+            timers = mailbox.timers
+            if timers and not mailbox.fire_due(trio.current_time(), incarnation) and timers:
+                env = None
+                with trio.move_on_at(timers[0][0]):
+                    env = await mailbox.take()
+            else:
+                env = await mailbox.take()
+            if env is None:
+                continue
+            if telemetry_enabled():
+                self.taken_at = trio.current_time()
+            chain = current_chain()
+            if chain is not None and chain.on_signal:
+                await self.intercepted(chain.on_signal, env)
+            else:
+                env.handled = True
+                await self.process(env.message, env)
+            if self.blocked:
+                return True
+            mailbox.inflight = None
+        return False
+
+    async def drain(self) -> None:
+        """Run the directives held for the agent's own supervisor, in order."""
+        blocked = self.blocked
+        while blocked:
+            cont = blocked.popleft()
+            await self.run_directives(
+                cont.directives, cont.at, cont.env, cont.result, cont.handling
+            )
+        self.mailbox.inflight = None
+
+    async def intercepted(self, hooks: tuple[Interceptor, ...], env: _Envelope) -> None:
+        ref = self.ref
+
+        async def step(i: int, message: Message) -> None:
+            if i == len(hooks):
+                if env.handled:  # a duplicate: processed again, counted once
+                    await self.process(message, None)
+                else:
+                    env.handled = True
+                    await self.process(message, env)
+                return
+            await hooks[i].on_signal(ref, message, lambda m: step(i + 1, m))
+
+        await step(0, env.message)
+        if not env.handled:
+            self.mailbox.dead_letter(env, "dropped", None)
+
+    async def process(self, message: Message, env: _Envelope | None) -> None:
+        """``cmd``, commit, directives, for one message (``env`` is ``None``
+        for a duplicate, which is not counted)."""
+        ref = self.ref
+        tel = telemetry_enabled()
+        started = trio.current_time() if tel else 0.0
+        agent = ref._agent
+        assert agent is not None  # loaded before the first message
+        outcome: CmdOutcome[Any] = execute(agent, message)
+        chain = current_chain()
+        if chain is not None and chain.on_cmd:
+            for interceptor in chain.on_cmd:
+                outcome = interceptor.on_cmd(ref, outcome)
+                if type(outcome) is not CmdOutcome or not isinstance(outcome.agent, Agent):
+                    raise InvalidArgumentError(
+                        f"{interceptor!r}.on_cmd returned {outcome!r}; expected a CmdOutcome "
+                        "(return the one it was given, or attrs.evolve(outcome, ...))"
+                    )
+        if tel:
+            emit(
+                "agent.cmd",
+                ref._path or ref._id,
+                {
+                    "agent": ref._definition.name,
+                    "action": outcome.action,
+                    "ok": outcome.error is None,
+                    "duration": trio.current_time() - started,
+                },
+            )
+        error = outcome.error
+        if error is not None:
+            if env is not None:
+                self.mailbox.dead_letter(env, _reason(error), error)
+            return
+        await self.commit(outcome.agent, chain)
+        handling = (message, outcome.action) if tel else None
+        if self.blocked:  # directives of earlier copies wait for the supervisor
+            self.blocked.append(_Cont(outcome.directives, 0, env, outcome.result, handling))
+            return
+        await self.run_directives(outcome.directives, 0, env, outcome.result, handling)
+
+    async def commit(self, new: Agent[Any], chain: _Chain | None) -> None:
+        ref = self.ref
+        if chain is not None and chain.on_save:
+            hooks = chain.on_save
+
+            async def step(i: int, agent: Agent[Any]) -> None:
+                if i == len(hooks):
+                    await self._save(agent)
+                else:
+                    await hooks[i].on_save(ref, agent, lambda a: step(i + 1, a))
+
+            await step(0, new)
+        else:
+            await self._save(new)
+        ref._agent = new  # committed
+        if telemetry_enabled():
+            emit(
+                "agent.checkpoint",
+                ref._path or ref._id,
+                {"agent": ref._definition.name, "version": new.version},
+            )
+
+    async def _save(self, agent: Agent[Any]) -> None:
+        ref = self.ref
+        store = ref._store
+        if store is not None:
+            await store.save(ref._path or ref._id, agent)
+        else:
+            ref._saved = agent
+
+    # ------------------------------------------------------------ directives
+    async def run_directives(
+        self,
+        directives: tuple[Any, ...],
+        at: int,
+        env: _Envelope | None,
+        result: Any,
+        handling: tuple[Message, str | None] | None,
+    ) -> None:
+        """Carry out ``directives[at:]``, then count the message as processed.
+        A ``SpawnAgent`` before the agent has its own supervisor holds the
+        rest (and every later copy of the message) until it is opened."""
+        while at < len(directives):
+            directive = directives[at]
+            if self.sup is None and isinstance(directive, SpawnAgent):
+                if self.blocked is None:
+                    self.blocked = deque()
+                self.blocked.append(_Cont(directives, at, env, result, handling))
+                return
+            at += 1
+            try:
+                await self.directive(directive)
+            except JidoError as exc:
+                # the state is committed; a directive that cannot be carried out
+                # (an unknown child to stop, a name already taken, ...) is
+                # reported, and the agent carries on.
+                self.directive_failed(directive, exc)
+        if env is not None:
+            self.mailbox.finished(env, result)
+        if handling is not None and telemetry_enabled():
+            ref = self.ref
+            emit(
+                "agent.signal.handled",
+                ref.path,
+                {
+                    "agent": ref._definition.name,
+                    "message": _describe(handling[0]),
+                    "action": handling[1],
+                    "duration": trio.current_time() - self.taken_at,
+                },
+            )
+
+    def directive_failed(self, directive: Any, exc: JidoError) -> None:
+        ref = self.ref
+        _log.warning("agent %s: directive %r failed: %s", ref.path, directive, exc)
+        if telemetry_enabled():
+            emit(
+                "agent.directive",
+                ref.path,
+                {"agent": ref._definition.name, "directive": directive, "error": exc},
+            )
+
+    async def directive(self, directive: Any) -> None:
+        check_directive(directive)
+        ref = self.ref
+        if telemetry_enabled():
+            emit(
+                "agent.directive",
+                ref.path,
+                {"agent": ref._definition.name, "directive": directive, "error": None},
+            )
+        if isinstance(directive, Emit):
+            await self.emit(directive)
+        elif isinstance(directive, Schedule):
+            signal = Signal(directive.type, directive.data, source=ref.path, id="")
+            self.mailbox.schedule(trio.current_time() + directive.delay, signal)
+        elif isinstance(directive, SpawnAgent):
+            await self.sup.start_child(
+                agent_spec(
+                    directive.id,
+                    directive.agent,
+                    state=directive.state,
+                    restart=directive.restart,  # type: ignore[arg-type]
+                )
+            )
+        elif isinstance(directive, StopChild):
+            sup = self.sup
+            if sup is None or directive.id not in {c.id for c in sup.which_children()}:
+                raise ChildNotFoundError(
+                    f"agent {ref.path!r} has no child agent {directive.id!r} to stop"
+                )
+            await sup.terminate_child(directive.id)
+            # a temporary child's spec is gone with its stop
+            with contextlib.suppress(ChildNotFoundError):
+                await sup.delete_child(directive.id)
+        elif isinstance(directive, Stop):
+            self.stop_after = directive.reason
+        elif isinstance(directive, Error):
+            pass  # an action may report an error as data; telemetry has it
+
+    async def emit(self, directive: Emit) -> None:
+        ref = self.ref
+        signal = Signal(
+            directive.type,
+            directive.data,
+            source=ref.path,
+            subject=directive.subject,
+            id=ref._next_id(),
+            time=trio.current_time(),
+        )
+        target = directive.to
+        chain = current_chain()
+        if chain is None or not chain.on_deliver:
+            self.deliver(target, signal, 0.0)
+            return
+        hooks = chain.on_deliver
+        delivered = False
+
+        async def step(i: int, sig: Signal, delay: float) -> None:
+            nonlocal delivered
+            if i == len(hooks):
+                delivered = True
+                self.deliver(target, sig, delay)
+                return
+
+            def proceed(s: Signal, /, *, delay: float = 0.0) -> Any:
+                if (
+                    not isinstance(delay, int | float)
+                    or isinstance(delay, bool)
+                    or not math.isfinite(delay)
+                    or delay < 0
+                ):
+                    raise InvalidArgumentError(
+                        f"on_deliver: proceed(delay={delay!r}) is not valid; expected a "
+                        "finite number of seconds >= 0"
+                    )
+                return step(i + 1, s, acc + delay)
+
+            acc = delay
+            await hooks[i].on_deliver(ref, target, sig, proceed)
+
+        await step(0, signal, 0.0)
+        if not delivered:
+            self.undeliverable(signal, target, "dropped")
+
+    def deliver(self, target: str | None, signal: Signal, delay: float) -> None:
+        if target is None:
+            if delay:
+                raise InvalidArgumentError(
+                    f"a delivery to the bus cannot be delayed (delay={delay!r}, signal "
+                    f"{signal.type!r}); delay deliveries to agents only"
+                )
+            publish(signal)
+            return
+        dest = current_registry().whereis(target)
+        if not isinstance(dest, AgentRef):
+            self.undeliverable(signal, target, "no_such_agent")
+            return
+        mailbox = dest._mailbox
+        if delay:
+            mailbox.schedule(trio.current_time() + delay, signal)
+            return
+        env = _Envelope(signal, None)
+        if not mailbox.post(env):
+            mailbox.reject(
+                env,
+                "mailbox_full",
+                MailboxFullError(
+                    f"mailbox of agent {dest.path!r} is full ({mailbox.size} messages); "
+                    f"{_describe(signal)} from {self.ref.path!r} was dead-lettered"
+                ),
+            )
+
+    def undeliverable(self, signal: Signal, target: str | None, reason: DeadLetterReason) -> None:
+        letter = DeadLetter(signal, reason, target or "<bus>", trio.current_time(), None)
+        _office().append(letter)
+        if telemetry_enabled():
+            ref = self.ref
+            emit(
+                "agent.dead_letter",
+                ref.path,
+                {
+                    "agent": ref._definition.name,
+                    "message": _describe(signal),
+                    "signal_id": signal.id,
+                    "reason": reason,
+                    "error": None,
+                    "to": target,
+                },
+            )
+
+
+# -- the public handle ----------------------------------------------------------------
+
+
+def _check_message(message: object) -> None:
+    if not isinstance(message, Signal | Instruction):
+        raise InvalidArgumentError(
+            f"an agent accepts a Signal or an Instruction (e.g. boost(amount=5)), not {message!r}"
+        )
+
+
+@final
+class AgentRef(metaclass=NoPublicConstructor):
+    """A stable reference to an agent run by an AgentServer; obtained from
+    ``start_child(agent_spec(...))``, :func:`spec_ref`, or the registry.
 
     It stays valid across restarts: callers never re-resolve after a crash.
     Messages queued at a crash are delivered to the restarted instance; the
@@ -271,38 +1065,20 @@ class AgentRef:
     __slots__ = (
         "_agent",
         "_children_options",
-        "_dead",
-        "_dead_letter_limit",
-        "_dead_letters",
-        "_down",
+        "_definition",
         "_emit_seq",
-        "_handling",
-        "_incarnation",
-        "_inflight",
+        "_id",
+        "_incarnations",
         "_initial_state",
-        "_last_result",
-        "_mailbox_size",
+        "_mailbox",
+        "_name",
+        "_owner",
         "_path",
-        "_pending",
-        "_pending_at",
-        "_pending_reply",
-        "_processed",
-        "_recv",
         "_registration",
         "_restart_from",
-        "_send",
-        "_sent",
-        "_stop_after",
-        "_stopping",
+        "_saved",
+        "_server",
         "_store",
-        "_sup",
-        "_taken_at",
-        "_timer_seq",
-        "_timers",
-        "_wake_pending",
-        "definition",
-        "id",
-        "name",
     )
 
     def __init__(
@@ -313,60 +1089,59 @@ class AgentRef:
         state: Any,
         mailbox_size: int,
         store: CheckpointStore | None,
-        restart_from: Literal["checkpoint", "initial"],
+        restart_from: RestartFrom,
         name: str | None,
         dead_letter_limit: int,
         children: dict[str, Any] | None,
     ) -> None:
-        self.id = id
-        self.definition = definition
-        self.name = name
+        self._id = id
+        self._definition = definition
+        self._name = name
         self._initial_state = state
-        self._mailbox_size = mailbox_size
         self._store = store
         self._restart_from = restart_from
         self._children_options = children
-        self._send, self._recv = trio.open_memory_channel[_Envelope](mailbox_size)
+        self._mailbox = _Mailbox(self, mailbox_size, dead_letter_limit)
         self._path: str | None = None
-        self._agent: Agent[Any] | None = None
-        self._down = False
-        self._stopping = False
-        self._stop_after: str | None = None
-        self._sent = 0
-        self._processed = 0
-        self._dead = 0
-        self._inflight: _Envelope | None = None
-        self._dead_letter_limit = dead_letter_limit
-        self._dead_letters: deque[DeadLetter] | None = None  # made on first use
-        self._timers: list[tuple[float, int, Signal, float, int]] = []
-        self._timer_seq = 0
-        self._emit_seq = 0
-        self._incarnation = 0
-        self._sup: Supervisor | None = None
-        # directives of the message in hand still to run: a tuple and a cursor
-        self._pending: tuple[Any, ...] = ()
-        self._pending_at = 0
-        self._pending_reply: _Envelope | None = None
+        self._agent: Agent[Any] | None = None  # the running agent (its last commit)
+        self._saved: Agent[Any] | None = None  # the checkpoint, without a store
+        self._owner: ChildContext | None = None  # the child that runs it
+        self._server: _Server | None = None  # the running incarnation
         self._registration: Registration | None = None
-        self._last_result: Any = None
-        self._wake_pending = False
-        self._taken_at = 0.0
-        self._handling: tuple[Message, str | None] | None = None
+        self._emit_seq = 0
+        self._incarnations = 0
 
     def __repr__(self) -> str:
-        status = "down" if self._down else "up"
-        return f"<AgentRef {self.path} {self.definition.name} {status}>"
+        status = "down" if self._mailbox.closed else "up"
+        return f"<AgentRef {self.path} {self._definition.name} {status}>"
 
     # ---------------------------------------------------------------- queries
     @property
+    def id(self) -> str:
+        """The agent's id (its child id)."""
+        return self._id
+
+    @property
+    def definition(self) -> AgentDef[Any]:
+        """The agent's :class:`AgentDef`."""
+        return self._definition
+
+    @property
+    def name(self) -> str | None:
+        """The registry name it registers under while alive, or ``None``."""
+        return self._name
+
+    @property
     def path(self) -> str:
         """The agent's path in the supervision tree (its id before it starts)."""
-        return self._path if self._path is not None else self.id
+        path = self._path
+        return path if path is not None else self._id
 
     @property
     def state(self) -> Any:
         """The agent's current state (the last committed one)."""
-        return None if self._agent is None else self._agent.state
+        agent = self._agent
+        return None if agent is None else agent.state
 
     @property
     def agent(self) -> Agent[Any] | None:
@@ -376,38 +1151,33 @@ class AgentRef:
     @property
     def queue_length(self) -> int:
         """Messages waiting in the mailbox."""
-        return self._send.statistics().current_buffer_used - self._wake_pending
+        return self._mailbox.queued
 
     @property
     def mailbox_size(self) -> int:
         """The mailbox's bound."""
-        return self._mailbox_size
+        return self._mailbox.size
 
     @property
     def alive(self) -> bool:
         """Whether the agent is running or due to be restarted (not stopped for
         good)."""
-        return not self._down
+        return not self._mailbox.closed
 
     @property
     def dead_letters(self) -> tuple[DeadLetter, ...]:
         """This agent's latest dead letters (up to ``dead_letter_limit``), oldest
         first."""
-        return tuple(self._dead_letters or ())
+        return tuple(self._mailbox.letters or ())
 
     def stats(self) -> AgentStats:
         """The mailbox accounting, see :class:`AgentStats`."""
-        return AgentStats(
-            sent=self._sent,
-            processed=self._processed,
-            dead_lettered=self._dead,
-            queued=self.queue_length,
-            in_flight=1 if self._inflight is not None else 0,
-        )
+        return self._mailbox.stats()
 
     def children(self) -> dict[str, AgentRef]:
         """The child agents started with ``SpawnAgent`` that are running, by id."""
-        sup = self._sup
+        server = self._server
+        sup = None if server is None else server.sup
         if sup is None or sup.closed:
             return {}
         return {
@@ -427,7 +1197,9 @@ class AgentRef:
         ``__cause__``, :class:`InvalidParamsError`, :class:`UnroutableSignalError`,
         ...), :class:`CallTimeoutError`, or :class:`AgentDownError` if the agent
         crashes or stops before answering. Never hangs past ``timeout``. If the
-        caller gives up, the message is still processed and its reply dropped.
+        caller gives up (cancelled, or timed out), a message already queued is
+        still processed and its reply dropped; one still waiting for room is
+        not sent.
         """
         _check_message(message)
         if (
@@ -443,9 +1215,10 @@ class AgentRef:
         deadline = trio.current_time() + timeout
         reply = _Reply(deadline)
         env = _Envelope(message, reply)
-        if not self._post(env):  # the mailbox is full: wait for room, within the deadline
+        mailbox = self._mailbox
+        if not mailbox.post(env):  # the mailbox is full: wait for room, within the deadline
             with trio.move_on_at(deadline):
-                await self._enqueue(env)
+                await mailbox.put(env)
             if not env.queued:
                 reply.expire()
         if not reply.done and deadline < math.inf:
@@ -455,7 +1228,7 @@ class AgentRef:
         if reply.timed_out:
             raise CallTimeoutError(
                 f"call to agent {self.path!r} got no reply within {timeout:g}s "
-                f"(message {_describe(message)}; queue length {self.queue_length})"
+                f"(message {_describe(message)}; queue length {mailbox.queued})"
             )
         if reply.error is not None:
             raise reply.error
@@ -463,480 +1236,59 @@ class AgentRef:
 
     async def cast(self, message: Message) -> None:
         """Send ``message`` without waiting for its result. Waits while the
-        mailbox is full (backpressure). A message cast to an agent stopped for
-        good is dead-lettered (reason ``"agent_stopped"``), as in Erlang a cast
-        never fails. If ``cast`` is cancelled while waiting, nothing is sent."""
+        mailbox is full (backpressure), behind senders already waiting. A
+        message cast to an agent stopped for good is dead-lettered (reason
+        ``"agent_stopped"``): as in Erlang, a cast never fails, and never
+        blocks on an agent that will not read it. If ``cast`` is cancelled
+        while waiting, nothing is sent."""
         _check_message(message)
-        env = _Envelope(message, None)
-        if self._down:
-            self._post(env)  # dead-lettered
-            await trio.lowlevel.checkpoint()
-            return
-        await self._enqueue(env)
+        await self._mailbox.put(_Envelope(message, None))
 
     def cast_nowait(self, message: Message) -> None:
         """Like :meth:`cast`, but raises :class:`MailboxFullError` instead of
         waiting when the mailbox is full."""
         _check_message(message)
-        if not self._post(_Envelope(message, None)):
+        if not self._mailbox.post(_Envelope(message, None)):
             raise MailboxFullError(
-                f"mailbox of agent {self.path!r} is full ({self._mailbox_size} messages); "
+                f"mailbox of agent {self.path!r} is full ({self._mailbox.size} messages); "
                 "use `await cast(...)` to wait for space, or raise mailbox_size"
             )
 
-    def _post(self, env: _Envelope) -> bool:
-        """Put ``env`` in the mailbox without waiting (the fast path: no trip
-        through the scheduler). False if the mailbox is full. An agent stopped
-        for good takes nothing: the message is dead-lettered at once."""
-        if self._down:
-            self._sent += 1
-            self._dead_letter(env, "agent_stopped", None)
-            return True
-        try:
-            self._send.send_nowait(env)
-        except trio.WouldBlock:
-            return False
-        self._sent += 1
-        return True
-
-    async def _enqueue(self, env: _Envelope) -> None:
-        """Wait for mailbox space. A message counts as sent once it is in the
-        mailbox; if the wait is cancelled, nothing was sent."""
-        try:
-            await self._send.send(env)
-        except trio.BrokenResourceError:  # stopped for good while we waited
-            self._sent += 1
-            env.queued = True
-            self._dead_letter(env, "agent_stopped", None)
-            return
-        self._sent += 1
-        env.queued = True
-
-    # ------------------------------------------------------ dead letters
-    def _dead_letter(self, env: _Envelope, reason: str, error: BaseException | None) -> None:
-        if env is _WAKE:
-            self._wake_pending = False
-            return
-        env.done = True
-        self._dead += 1
-        letter = DeadLetter(env.message, reason, self.path, trio.current_time(), error)
-        if self._dead_letters is None:
-            self._dead_letters = deque(maxlen=self._dead_letter_limit)
-        self._dead_letters.append(letter)
-        _office().append(letter)
-        if telemetry_enabled():
-            message = env.message
-            emit(
-                "agent.dead_letter",
-                self.path,
-                {
-                    "agent": self.definition.name,
-                    "message": _describe(message),
-                    "signal_id": message.id if isinstance(message, Signal) else None,
-                    "reason": reason,
-                    "error": error,
-                },
-            )
-        reply = env.reply
-        if reply is not None:
-            if reason in ("crashed", "agent_stopped", "dropped"):
-                what = {
-                    "crashed": "crashed before answering",
-                    "agent_stopped": "stopped before answering",
-                    "dropped": "never got (an interceptor dropped it)",
-                }[reason]
-                down = AgentDownError(f"agent {self.path!r} {what} {_describe(env.message)}")
-                down.__cause__ = error
-                reply.set(error=down)
-            else:
-                reply.set(error=error)
-
-    # --------------------------------------------------------- lifecycle
-    def _on_stopped(self) -> None:
-        """The supervisor leaves this agent stopped for good."""
-        if self._down:
-            return
-        self._down = True
-        self._stopping = False
-        if self._registration is not None:
-            self._registration.unregister()
-            self._registration = None
-        try:
-            while True:
-                env = self._recv.receive_nowait()
-                self._dead_letter(env, "agent_stopped", None)
-        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-            pass
-        self._recv.close()  # senders blocked on a full mailbox get BrokenResourceError
-        for _, _, signal, interval, _ in self._timers:
-            if not interval:
-                self._sent += 1
-                self._dead_letter(_Envelope(signal, None), "agent_stopped", None)
-        self._timers.clear()
-
-    def _revive(self) -> None:
-        self._down = False
-        self._send, self._recv = trio.open_memory_channel[_Envelope](self._mailbox_size)
-
-    def _request_stop(self) -> None:
-        # called synchronously when the supervisor begins a cooperative stop
-        self._stopping = True
-        # if busy, the loop checks _stopping between messages
-        if not self._wake_pending:
-            busy = (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError)
-            with contextlib.suppress(*busy):
-                self._send.send_nowait(_WAKE)
-                self._wake_pending = True
-
-    async def _load(self) -> Agent[Any]:
-        if self._restart_from == "checkpoint":
-            if self._store is not None:
-                loaded = await self._store.load(self.path, self.definition)
-                if loaded is not None:
-                    return loaded
-            elif self._agent is not None:
-                return self._agent  # the last committed agent, kept by the ref
-        return self.definition.new(self.id, self._initial_state)
+    # --------------------------------------------------------------- runtime
+    def _next_id(self) -> str:
+        self._emit_seq += 1
+        return f"{self.path}#{self._emit_seq}"
 
     async def _serve(self, *, task_status: trio.TaskStatus[AgentRef]) -> None:
+        """The body of the agent's child: one incarnation."""
         child = current_child()
-        if self._down:
-            self._revive()
-        self._path = child.path
-        child._stop_hook = self._request_stop
-        self._stopping = False
-        self._stop_after = None
-        self._incarnation += 1
-        if self._registration is None and self.name is not None:
-            self._registration = current_registry().register_nowait(self.name, self)
-        self._agent = await self._load()
-        now = trio.current_time()
-        # periodic schedules are re-armed by every incarnation; stale ones go
-        self._timers = [t for t in self._timers if not t[3]]
-        for every in self.definition.schedules:
-            self._timer_seq += 1
-            signal = Signal(every.type, every.data, source=self.path, id="")
-            self._timers.append(
-                (now + every.interval, self._timer_seq, signal, every.interval, self._incarnation)
+        owner = self._owner
+        if owner is not None and owner is not child:
+            raise ChildRunningError(
+                f"agent {self._id!r} is already running at {owner.path!r}, so it cannot also "
+                f"start at {child.path!r}: an agent_spec runs one agent at a time; build "
+                "another agent_spec for a second agent"
             )
-        heapq.heapify(self._timers)
-        task_status.started(self)
+        self._owner = child
+        self._incarnations += 1
+        server = _Server(self, child, self._incarnations)
+        self._server = server
         try:
-            if await self._loop():
-                async with open_supervisor(**(self._children_options or {})) as sup:
-                    self._sup = sup
-                    await self._loop()
-                    await sup.shutdown()
+            await server.run(task_status)
         finally:
-            self._sup = None
-            inflight = self._inflight
-            self._inflight = None
-            self._pending_reply = None
-            self._handling = None
-            self._pending = ()
-            self._pending_at = 0
-            if inflight is not None and not inflight.done:
-                # crashed, was killed or was stopped while processing it; a
-                # state it committed stays committed.
-                self._dead_letter(inflight, *self._exit_cause(child, sys.exc_info()[1]))
-        if self._stop_after is not None and self._stop_after != "normal":
-            raise AgentStopError(self.path, self._stop_after)
+            self._server = None
 
-    def _exit_cause(
-        self, child: ChildContext, exc: BaseException | None
-    ) -> tuple[str, BaseException | None]:
-        """The dead-letter reason and error for the message in hand at exit."""
-        if isinstance(exc, trio.Cancelled):
-            if child.kill_reason is not None:
-                return "crashed", ChildKilled(child.path, child.kill_reason)
-            return "agent_stopped", None  # shutdown grace ran out, or cancelled
-        return "crashed", exc
-
-    async def _loop(self) -> bool:
-        """Serve messages until stopped. Returns True when a ``SpawnAgent``
-        needs the agent's own supervisor, which the caller opens before calling
-        again; the directives still to run are kept in ``_pending``."""
-        if self._pending or self._pending_reply is not None:  # resuming after SpawnAgent
-            if await self._run_pending():
-                return True
-            self._inflight = None
-        recv = self._recv
-        timers = self._timers
-        while not self._stopping and self._stop_after is None:
-            # due timers join the back of the mailbox, as Erlang's send_after;
-            # if one is overdue, the mailbox is full and receive returns at once
-            if timers and not self._fire_timers() and timers:
-                got: _Envelope | None = None
-                with trio.move_on_at(timers[0][0]):
-                    got = await recv.receive()
-                if got is None:
-                    continue
-                env = got
-            else:
-                env = await recv.receive()
-            if env is _WAKE:
-                self._wake_pending = False
-                continue
-            if telemetry_enabled():
-                self._taken_at = trio.current_time()
-            self._inflight = env
-            chain = current_interceptors()
-            if chain:
-                if await self._intercepted(chain, env):
-                    return True
-            else:
-                env.handled = True
-                if await self._process(env.message, env):
-                    return True
-            self._inflight = None
-        return False
-
-    def _fire_timers(self) -> bool:
-        """Put every due timer's signal in the mailbox, oldest first. Returns
-        True if one is due but the mailbox is full (it fires when there is room)."""
-        timers = self._timers
-        now = trio.current_time()
-        while timers and timers[0][0] <= now:
-            due, _, signal, interval, incarnation = timers[0]
-            if interval and incarnation != self._incarnation:
-                heapq.heappop(timers)  # a periodic schedule of an earlier incarnation
-                continue
-            fired = attrs.evolve(signal, id=f"{self.path}#{self._emit_seq + 1}", time=due)
-            try:
-                self._send.send_nowait(_Envelope(fired, None))
-            except trio.WouldBlock:
-                return True
-            self._emit_seq += 1
-            self._sent += 1
-            heapq.heappop(timers)
-            if interval:
-                self._timer_seq += 1
-                heapq.heappush(
-                    timers, (due + interval, self._timer_seq, signal, interval, incarnation)
-                )
-        return False
-
-    async def _intercepted(self, chain: tuple[Interceptor, ...], env: _Envelope) -> bool:
-        needs_sup = False
-
-        async def step(i: int, message: Message) -> None:
-            nonlocal needs_sup
-            if i == len(chain):
-                first = not env.handled
-                env.handled = True
-                if first:
-                    needs_sup = await self._process(message, env)
-                else:  # a duplicate: processed again, counted once
-                    await self._process(message, None)
-                return
-            await chain[i].on_signal(self, message, lambda m: step(i + 1, m))
-
-        await step(0, env.message)
-        if not env.handled:
-            self._dead_letter(env, "dropped", None)
-        return needs_sup
-
-    async def _process(self, message: Message, env: _Envelope | None) -> bool:
-        agent = self._agent
-        assert agent is not None
-        tel = telemetry_enabled()
-        started = trio.current_time() if tel else 0.0
-        outcome: CmdOutcome[Any] = execute(agent, message)
-        if tel:  # for agent.signal.handled, emitted when its directives are done
-            self._handling = (message, outcome.action)
-        chain = current_interceptors()
-        for interceptor in chain:
-            outcome = interceptor.on_cmd(self, outcome)
-        if tel:
-            emit(
-                "agent.cmd",
-                self.path,
-                {
-                    "agent": self.definition.name,
-                    "action": outcome.action,
-                    "ok": outcome.error is None,
-                    "duration": trio.current_time() - started,
-                },
-            )
-        error = outcome.error
-        if error is not None:
-            if env is not None:
-                self._dead_letter(env, _reason(error), error)
-            return False
-        new = outcome.agent
-        if self._store is not None:
-            await self._store.save(self.path, new)
-        self._agent = new  # committed
-        if tel:
-            emit(
-                "agent.checkpoint",
-                self.path,
-                {"agent": self.definition.name, "version": new.version},
-            )
-        self._pending = outcome.directives
-        self._pending_at = 0
-        self._pending_reply = env
-        if env is not None:
-            self._last_result = outcome.result
-        return await self._run_pending()
-
-    async def _run_pending(self) -> bool:
-        pending = self._pending
-        while self._pending_at < len(pending):
-            directive = pending[self._pending_at]
-            if isinstance(directive, SpawnAgent) and self._sup is None:
-                return True
-            self._pending_at += 1
-            try:
-                await self._directive(directive)
-            except JidoError as exc:
-                # the state is committed; a directive that cannot be carried out
-                # (an unknown child to stop, a name already taken, ...) is
-                # reported, and the agent carries on.
-                self._directive_failed(directive, exc)
-        self._pending = ()
-        self._pending_at = 0
-        env = self._pending_reply
-        self._pending_reply = None
-        if env is not None:
-            env.done = True
-            self._processed += 1
-            if env.reply is not None:
-                env.reply.set(self._last_result)
-        handling = self._handling
-        if handling is not None:
-            self._handling = None
-            if telemetry_enabled():
-                emit(
-                    "agent.signal.handled",
-                    self.path,
-                    {
-                        "agent": self.definition.name,
-                        "message": _describe(handling[0]),
-                        "action": handling[1],
-                        "duration": trio.current_time() - self._taken_at,
-                    },
-                )
-        return False
-
-    def _directive_failed(self, directive: Any, exc: JidoError) -> None:
-        _log.warning("agent %s: directive %r failed: %s", self.path, directive, exc)
-        if telemetry_enabled():
-            emit(
-                "agent.directive",
-                self.path,
-                {"agent": self.definition.name, "directive": directive, "error": exc},
-            )
-
-    async def _directive(self, directive: Any) -> None:
-        check_directive(directive)
-        if telemetry_enabled():
-            emit(
-                "agent.directive",
-                self.path,
-                {"agent": self.definition.name, "directive": directive, "error": None},
-            )
-        if isinstance(directive, Emit):
-            await self._emit(directive)
-        elif isinstance(directive, Schedule):
-            self._timer_seq += 1
-            signal = Signal(directive.type, directive.data, source=self.path, id="")
-            heapq.heappush(
-                self._timers,
-                (trio.current_time() + directive.delay, self._timer_seq, signal, 0.0, 0),
-            )
-        elif isinstance(directive, SpawnAgent):
-            assert self._sup is not None
-            await self._sup.start_child(
-                agent_spec(
-                    directive.id,
-                    directive.agent,
-                    state=directive.state,
-                    restart=directive.restart,  # type: ignore[arg-type]
-                )
-            )
-        elif isinstance(directive, StopChild):
-            sup = self._sup
-            if sup is None or directive.id not in {c.id for c in sup.which_children()}:
-                raise ChildNotFoundError(
-                    f"agent {self.path!r} has no child agent {directive.id!r} to stop"
-                )
-            await sup.terminate_child(directive.id)
-            await sup.delete_child(directive.id)
-        elif isinstance(directive, Stop):
-            self._stop_after = directive.reason
-        elif isinstance(directive, Error):
-            pass  # an action may report an error as data; telemetry has it
-
-    async def _emit(self, directive: Emit) -> None:
-        self._emit_seq += 1
-        signal = Signal(
-            directive.type,
-            directive.data,
-            source=self.path,
-            subject=directive.subject,
-            id=f"{self.path}#{self._emit_seq}",
-            time=trio.current_time(),
-        )
-        target = directive.to
-        chain = current_interceptors()
-        delivered = False
-
-        async def deliver(sig: Signal) -> None:
-            nonlocal delivered
-            delivered = True
-            self._deliver(target, sig)
-
-        if chain:
-
-            async def step(i: int, sig: Signal) -> None:
-                if i == len(chain):
-                    await deliver(sig)
-                else:
-                    await chain[i].on_deliver(self, target, sig, lambda s: step(i + 1, s))
-
-            await step(0, signal)
-            if not delivered:
-                self._undeliverable(signal, target, "dropped")
-        else:
-            self._deliver(target, signal)
-
-    def _deliver(self, target: str | None, signal: Signal) -> None:
-        if target is None:
-            publish(signal)
-            return
-        ref = current_registry().whereis(target)
-        if not isinstance(ref, AgentRef):
-            self._undeliverable(signal, target, "no_such_agent")
-            return
-        try:
-            ref.cast_nowait(signal)
-        except MailboxFullError as exc:
-            ref._sent += 1
-            ref._dead_letter(_Envelope(signal, None), "mailbox_full", exc)
-
-    def _undeliverable(self, signal: Signal, target: str | None, reason: str) -> None:
-        letter = DeadLetter(signal, reason, target or "<bus>", trio.current_time(), None)
-        _office().append(letter)
-        if telemetry_enabled():
-            emit(
-                "agent.dead_letter",
-                self.path,
-                {
-                    "agent": self.definition.name,
-                    "message": _describe(signal),
-                    "signal_id": signal.id,
-                    "reason": reason,
-                    "error": None,
-                    "to": target,
-                },
-            )
-
-
-def _describe(message: Message) -> str:
-    if isinstance(message, Signal):
-        return f"signal {message.type!r}"
-    return f"action {message.action.name!r}"
+    def _on_stopped(self, child: ChildContext) -> None:
+        """The supervisor leaves this agent's child stopped for good."""
+        owner = self._owner
+        if owner is not None and owner is not child:
+            return  # another supervisor's failed attempt to start it
+        self._owner = None
+        registration = self._registration
+        if registration is not None:
+            self._registration = None
+            registration.unregister()
+        self._mailbox.close()
 
 
 def agent_spec(
@@ -944,12 +1296,12 @@ def agent_spec(
     definition: AgentDef[Any],
     *,
     state: Any = None,
-    restart: Literal["permanent", "transient", "temporary"] = "permanent",
+    restart: RestartType = "permanent",
     shutdown: float | None = 5.0,
     significant: bool = False,
     mailbox_size: int = 1000,
     store: CheckpointStore | None = None,
-    restart_from: Literal["checkpoint", "initial"] = "checkpoint",
+    restart_from: RestartFrom = "checkpoint",
     name: str | Literal[False] | None = None,
     dead_letter_limit: int = 1000,
     children: dict[str, Any] | None = None,
@@ -958,10 +1310,13 @@ def agent_spec(
 
     Start it with ``await sup.start_child(agent_spec(...))`` (or in
     ``open_supervisor(children=[...])``); the start value is the agent's
-    :class:`AgentRef`, also available as ``spec_ref(spec)``.
+    :class:`AgentRef`, also available as ``spec_ref(spec)``. A spec runs one
+    agent: starting it under a second supervisor while it runs under a first
+    raises :class:`ChildRunningError`.
 
-    - ``state`` — the initial state (a state, a mapping, or ``None`` for the
-      definition's default). Defaults to ``None``.
+    - ``state`` — the initial state (a state, a mapping structured into the
+      state type now, or ``None`` for the definition's default). Defaults to
+      ``None``.
     - ``restart``, ``shutdown``, ``significant`` — as for any
       :class:`ChildSpec`. Defaults ``"permanent"``, ``5.0``, ``False``. On a
       cooperative stop the agent finishes the message in hand and exits; queued
@@ -981,46 +1336,62 @@ def agent_spec(
     - ``children`` — options for the agent's own supervisor of ``SpawnAgent``
       children (``strategy``, ``max_restarts``, ...), opened on the first
       ``SpawnAgent``. Defaults to ``{}`` (one_for_one, 3 in 5 s).
+
+    Every option is checked here, before anything starts: a bad one raises
+    :class:`InvalidChildSpecError` (a bad ``state`` mapping,
+    :class:`InvalidStateError`), naming the option and the value.
     """
+    where = f"agent_spec({id!r})"
     if not isinstance(definition, AgentDef):
         raise InvalidChildSpecError(
-            f"agent_spec({id!r}): definition={definition!r} is not valid; expected an AgentDef"
+            f"{where}: definition={definition!r} is not valid; expected an AgentDef"
         )
     if not isinstance(mailbox_size, int) or isinstance(mailbox_size, bool) or mailbox_size < 1:
         raise InvalidChildSpecError(
-            f"agent_spec({id!r}): mailbox_size={mailbox_size!r} is not valid; expected an int >= 1"
+            f"{where}: mailbox_size={mailbox_size!r} is not valid; expected an int >= 1"
         )
-    if restart_from not in ("checkpoint", "initial"):
-        raise InvalidChildSpecError(
-            f"agent_spec({id!r}): restart_from={restart_from!r} is not valid; "
-            "expected 'checkpoint' or 'initial'"
-        )
+    try:
+        check_choice("restart_from", restart_from, RESTART_FROM, InvalidChildSpecError)
+    except InvalidChildSpecError as exc:
+        raise InvalidChildSpecError(f"{where}: {exc}") from None
     if store is not None and not isinstance(store, CheckpointStore):
         raise InvalidChildSpecError(
-            f"agent_spec({id!r}): store={store!r} is not valid; expected a CheckpointStore "
+            f"{where}: store={store!r} is not valid; expected a CheckpointStore "
             "(MemoryStore, SqliteStore) or None"
         )
     if name is not None and name is not False and (not isinstance(name, str) or not name):
         raise InvalidChildSpecError(
-            f"agent_spec({id!r}): name={name!r} is not valid; expected a non-empty string, "
+            f"{where}: name={name!r} is not valid; expected a non-empty string, "
             "None (register under the id) or False (register nothing)"
         )
     options = None
-    if children:
-        options = dict(children)
+    if children is not None:
+        if not isinstance(children, Mapping):
+            raise InvalidChildSpecError(
+                f"{where}: children={children!r} is not valid; expected a mapping of options "
+                "for the agent's own supervisor, e.g. {'strategy': 'one_for_all'}"
+            )
+        options = check_supervisor_options(children, f"agent_spec({id!r}, children=...)")
         if "name" in options:
-            raise InvalidChildSpecError(f"agent_spec({id!r}): children= takes no name")
-        check_supervisor_options(options, f"agent_spec({id!r}, children=...)")
+            raise InvalidChildSpecError(f"{where}: children= takes no name")
+        options = options or None
     if (
         not isinstance(dead_letter_limit, int)
         or isinstance(dead_letter_limit, bool)
         or dead_letter_limit < 1
     ):
         raise InvalidChildSpecError(
-            f"agent_spec({id!r}): dead_letter_limit={dead_letter_limit!r} is not valid; "
-            "expected an int >= 1"
+            f"{where}: dead_letter_limit={dead_letter_limit!r} is not valid; expected an int >= 1"
         )
-    ref = AgentRef(
+    if state is not None and isinstance(id, str) and id:
+        try:
+            state = definition.new(id, state).state
+        except InvalidStateError as exc:
+            raise InvalidStateError(
+                f"{where}: state= is not a valid {definition.state_type.__name__}: {exc}",
+                errors=exc.errors,
+            ) from exc
+    ref = AgentRef._create(
         id,
         definition,
         state=state,

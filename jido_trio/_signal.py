@@ -12,6 +12,7 @@ from typing import Any, Final
 import attrs
 
 from ._errors import InvalidArgumentError, InvalidRouteError, InvalidSignalError
+from ._util import final
 
 __all__ = ["Router", "Signal", "check_signal_type"]
 
@@ -185,6 +186,7 @@ def _compile(pattern: object) -> tuple[tuple[int, ...], str]:
     return tuple(ranks), "".join(parts)
 
 
+@final
 class Router:
     """Maps signal types to action names through patterns.
 

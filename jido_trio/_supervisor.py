@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import attrs
 import trio
@@ -38,9 +38,24 @@ from ._errors import (
     SupervisorClosedError,
     TooManyChildrenError,
 )
-from ._intercept import current_interceptors, run_child_start
+from ._intercept import current_chain, run_child_start
 from ._random import run_random
 from ._telemetry import emit, telemetry_enabled
+from ._util import NoPublicConstructor, final
+from ._validate import (
+    AUTO_SHUTDOWNS,
+    CHILD_KINDS,
+    RESTART_TYPES,
+    STRATEGIES,
+    AutoShutdown,
+    ChildKind,
+    ChildStatus,
+    RestartType,
+    Strategy,
+    check_choice,
+    check_number,
+    check_rng,
+)
 
 __all__ = [
     "Backoff",
@@ -54,23 +69,9 @@ __all__ = [
     "supervisor_spec",
 ]
 
-Strategy = Literal["one_for_one", "one_for_all", "rest_for_one"]
-RestartType = Literal["permanent", "transient", "temporary"]
-AutoShutdown = Literal["never", "any_significant", "all_significant"]
-
-_STRATEGIES: Final = ("one_for_one", "one_for_all", "rest_for_one")
-_RESTARTS: Final = ("permanent", "transient", "temporary")
-_AUTO_SHUTDOWNS: Final = ("never", "any_significant", "all_significant")
-
-
-def _one_of(choices: Sequence[str]) -> str:
-    quoted = [repr(c) for c in choices]
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
 
 def _check_choice(field: str, value: object, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise InvalidChildSpecError(f"{field}={value!r} is not valid; expected {_one_of(choices)}")
+    check_choice(field, value, choices, InvalidChildSpecError)
 
 
 def _check_number(
@@ -81,21 +82,14 @@ def _check_number(
     integer: bool = False,
     positive: bool = False,
 ) -> None:
-    if value is None and allow_none:
-        return
-    kinds = (int,) if integer else (int, float)
-    ok = isinstance(value, kinds) and not isinstance(value, bool)
-    if ok:
-        assert isinstance(value, int | float)
-        ok = math.isfinite(value) or (value == math.inf and not integer)
-        ok = ok and (value > 0 if positive else value >= 0)
-    if not ok:
-        what = "an int" if integer else "a number"
-        bound = "> 0" if positive else ">= 0"
-        tail = " or None" if allow_none else ""
-        raise InvalidChildSpecError(
-            f"{field}={value!r} is not valid; expected {what} {bound}{tail}"
-        )
+    check_number(
+        field,
+        value,
+        allow_none=allow_none,
+        integer=integer,
+        positive=positive,
+        error=InvalidChildSpecError,
+    )
 
 
 def _takes_task_status(fn: Callable[..., Any]) -> bool:
@@ -144,7 +138,7 @@ def _validate_start(_inst: object, _attr: attrs.Attribute[Any], value: object) -
 
 
 def _validate_restart(_inst: object, _attr: attrs.Attribute[str], value: object) -> None:
-    _check_choice("restart", value, _RESTARTS)
+    _check_choice("restart", value, RESTART_TYPES)
 
 
 def _validate_shutdown(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
@@ -156,8 +150,15 @@ def _validate_bool(inst: object, attr: attrs.Attribute[bool], value: object) -> 
         raise InvalidChildSpecError(f"{attr.name}={value!r} is not valid; expected True or False")
 
 
+def _validate_on_stopped(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not callable(value):
+        raise InvalidChildSpecError(
+            f"on_stopped={value!r} is not valid; expected a function of the ChildContext, or None"
+        )
+
+
 def _validate_kind(_inst: object, _attr: attrs.Attribute[str], value: object) -> None:
-    _check_choice("kind", value, ("worker", "supervisor"))
+    _check_choice("kind", value, CHILD_KINDS)
 
 
 def _to_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
@@ -193,10 +194,13 @@ class ChildSpec:
       child's exit can shut the supervisor down. Only for transient or
       temporary children. Defaults to ``False``.
     - ``on_stopped`` — a seam for runtimes built on supervisors (AgentServer
-      uses it): called synchronously, with no arguments, each time the child is
-      left stopped with no restart coming (it exited and its restart type says
-      no, it was terminated, or its supervisor is shutting down). It may be
-      called more than once; it must not raise. Defaults to ``None``.
+      uses it): called synchronously with the child's :class:`ChildContext`
+      each time the child is left stopped with no restart coming: it exited
+      and its restart type says no, it was terminated, it failed to start, or
+      its supervisor shut down, gave up or went away (cancelled, its body
+      raised) while the child was running or waiting for a restart. It may be
+      called more than once for the same stop; it must not raise. Defaults to
+      ``None``.
     - ``kind`` — ``"worker"`` or ``"supervisor"``; reported by ``which_children``
       and ``count_children``. :func:`supervisor_spec` sets it. Defaults to
       ``"worker"``.
@@ -210,11 +214,9 @@ class ChildSpec:
     )
     shutdown: float | None = attrs.field(default=5.0, validator=_validate_shutdown, kw_only=True)
     significant: bool = attrs.field(default=False, validator=_validate_bool, kw_only=True)
-    kind: Literal["worker", "supervisor"] = attrs.field(
-        default="worker", validator=_validate_kind, kw_only=True
-    )
-    on_stopped: Callable[[], None] | None = attrs.field(
-        default=None, kw_only=True, eq=False, repr=False
+    kind: ChildKind = attrs.field(default="worker", validator=_validate_kind, kw_only=True)
+    on_stopped: Callable[[ChildContext], None] | None = attrs.field(
+        default=None, kw_only=True, eq=False, repr=False, validator=_validate_on_stopped
     )
     _takes_status: bool = attrs.field(init=False, repr=False, eq=False)
 
@@ -295,8 +297,8 @@ class ChildInfo:
 
     id: str
     path: str
-    kind: Literal["worker", "supervisor"]
-    status: str
+    kind: ChildKind
+    status: ChildStatus
     restart: RestartType
     restarts: int
     supervisor: str | None
@@ -314,12 +316,17 @@ class ChildCounts:
     workers: int
 
 
-class ChildContext:
-    """A running child's view of itself, from :func:`current_child`.
+@final
+class ChildContext(metaclass=NoPublicConstructor):
+    """A supervised child's view of itself, from :func:`current_child`; also
+    what :class:`Interceptor` hooks receive. One per child spec: it survives
+    restarts. Its attributes are read-only facts.
 
     Attributes:
         id: the child's id.
         path: its stable path in the tree (``root/pipeline/worker-1``).
+        status: ``"starting"``, ``"running"``, ``"stopping"``, ``"restarting"``
+            or ``"stopped"`` (a :data:`ChildStatus`).
         restarts: how many times it has been restarted so far.
         stop_requested: a ``trio.Event`` set when the supervisor begins a
             cooperative stop of this child; the child is cancelled when its
@@ -329,62 +336,87 @@ class ChildContext:
 
     __slots__ = (
         "_done",
+        "_due",
+        "_error",
+        "_exit_reason",
+        "_incarnation",
+        "_kill_reason",
+        "_order",
+        "_path",
+        "_regroup",
+        "_restarts",
+        "_scope",
+        "_spec",
         "_state",
         "_stop",
         "_stop_hook",
-        "due",
-        "error",
-        "exit_reason",
-        "incarnation",
-        "kill_reason",
-        "order",
-        "path",
-        "regroup",
-        "restarts",
-        "scope",
-        "spec",
-        "subs",
-        "supervisor",
-        "value",
+        "_subs",
+        "_supervisor",
+        "_value",
     )
 
     def __init__(self, spec: ChildSpec, supervisor: Supervisor, order: int) -> None:
-        self.spec = spec
-        self.supervisor = supervisor
-        self.path = f"{supervisor.path}/{spec.id}"
+        self._spec = spec
+        self._supervisor = supervisor
+        self._path = f"{supervisor.path}/{spec.id}"
         self._state = _State.STOPPED
-        self.restarts = 0
-        self.order = order
-        self.scope: trio.CancelScope | None = None
-        self.value: Any = None
-        self.kill_reason: str | None = None
-        self.exit_reason: str | None = None
-        self.error: BaseException | None = None
-        self.due = 0.0
-        self.incarnation = 0
-        self.regroup = False  # being stopped to be restarted with its group
-        self.subs: list[Supervisor] | None = None
+        self._restarts = 0
+        self._order = order
+        self._scope: trio.CancelScope | None = None
+        self._value: Any = None
+        self._kill_reason: str | None = None
+        self._exit_reason: str | None = None
+        self._error: BaseException | None = None
+        self._due = 0.0
+        self._incarnation = 0
+        self._regroup = False  # being stopped to be restarted with its group
+        self._subs: list[Supervisor] | None = None
         self._stop: trio.Event | None = None
         self._stop_hook: Callable[[], None] | None = None
         self._done: trio.Event | None = None
 
     @property
     def id(self) -> str:
-        return self.spec.id
+        """The child's id (unique among its siblings)."""
+        return self._spec.id
 
     @property
-    def state(self) -> _State:
-        return self._state
+    def path(self) -> str:
+        """The child's stable path in the tree, ``<supervisor path>/<id>``."""
+        return self._path
 
-    @state.setter
-    def state(self, new: _State) -> None:
+    @property
+    def status(self) -> ChildStatus:
+        """Where the child is in its life (see :data:`ChildStatus`)."""
+        return self._state.value
+
+    @property
+    def restarts(self) -> int:
+        """How many times the supervisor has restarted this child."""
+        return self._restarts
+
+    @property
+    def supervisor(self) -> Supervisor:
+        """The :class:`Supervisor` this child belongs to."""
+        return self._supervisor
+
+    @property
+    def stop_requested(self) -> trio.Event:
+        """Set when the supervisor begins a cooperative stop of this child."""
+        if self._stop is None:  # made on first use: most children never ask
+            self._stop = trio.Event()
+            if self._state is _State.STOPPING:
+                self._stop.set()
+        return self._stop
+
+    def _set_state(self, new: _State) -> None:
         # keep the supervisor's counters exact, so no control step scans
         # every child: live children, and the set waiting to restart
         old = self._state
         if old is new:
             return
         self._state = new
-        sup = self.supervisor
+        sup = self._supervisor
         if old is _State.STOPPED:
             sup._live += 1
         elif new is _State.STOPPED:
@@ -394,33 +426,25 @@ class ChildContext:
         elif old is _State.RESTARTING:
             del sup._restarting[self]
 
-    @property
-    def stop_requested(self) -> trio.Event:
-        if self._stop is None:  # made on first use: most children never ask
-            self._stop = trio.Event()
-            if self._state is _State.STOPPING:
-                self._stop.set()
-        return self._stop
-
     def __repr__(self) -> str:
-        return f"<ChildContext {self.path} {self.state.value}>"
+        return f"<ChildContext {self._path} {self._state.value}>"
 
     def _kill(self, reason: str) -> None:
-        if self.state in (_State.STARTING, _State.RUNNING) and self.scope is not None:
-            if self.kill_reason is None:
-                self.kill_reason = reason
-            self.scope.cancel()
+        if self._state in (_State.STARTING, _State.RUNNING) and self._scope is not None:
+            if self._kill_reason is None:
+                self._kill_reason = reason
+            self._scope.cancel()
 
     def _info(self) -> ChildInfo:
         return ChildInfo(
-            id=self.spec.id,
-            path=self.path,
-            kind=self.spec.kind,
-            status=self.state.value,
-            restart=self.spec.restart,
-            restarts=self.restarts,
-            supervisor=self.supervisor.path,
-            value=self.value,
+            id=self._spec.id,
+            path=self._path,
+            kind=self._spec.kind,
+            status=self.status,
+            restart=self._spec.restart,
+            restarts=self._restarts,
+            supervisor=self._supervisor.path,
+            value=self._value,
         )
 
 
@@ -445,8 +469,8 @@ def _started_event(child: ChildContext) -> None:
     if telemetry_enabled():
         emit(
             "child.started",
-            child.path,
-            {"id": child.spec.id, "restarts": child.restarts, "value": child.value},
+            child._path,
+            {"id": child._spec.id, "restarts": child._restarts, "value": child._value},
         )
 
 
@@ -468,10 +492,10 @@ class _StartStatus:
 
     def started(self, value: Any = None) -> None:
         child = self._child
-        if self.done or child.state is not _State.STARTING:
-            raise RuntimeError(f"child {child.path!r} called task_status.started() twice")
-        child.value = value
-        child.state = _State.RUNNING
+        if self.done or child._state is not _State.STARTING:
+            raise RuntimeError(f"child {child._path!r} called task_status.started() twice")
+        child._value = value
+        child._set_state(_State.RUNNING)
         _started_event(child)
         self.resolve(value)
 
@@ -489,7 +513,7 @@ class _StartStatus:
     def _abort(self, _: Any) -> trio.lowlevel.Abort:
         # the starter is cancelled: so is the child (it exits before started())
         self.task = None
-        scope = self._child.scope
+        scope = self._child._scope
         if scope is not None:
             scope.cancel()
         return trio.lowlevel.Abort.SUCCEEDED
@@ -510,7 +534,7 @@ class _StartStatus:
 
 async def _call_start(child: ChildContext, status: _StartStatus | None) -> None:
     """A child's body, as the innermost step of the interceptor chain."""
-    spec = child.spec
+    spec = child._spec
     if status is not None:
         await spec.start(*spec.args, task_status=status)
     else:
@@ -535,8 +559,10 @@ _EXIT_NORMAL: Final = "normal"
 _EXIT_SHUTDOWN: Final = "shutdown"
 
 
-class Supervisor:
-    """A running supervisor; obtained from :func:`open_supervisor`.
+@final
+class Supervisor(metaclass=NoPublicConstructor):
+    """A running supervisor; obtained from :func:`open_supervisor` (or as the
+    start value of a :func:`supervisor_spec` child).
 
     Every method is safe to call from any task in the same Trio run. Methods that
     change the set of children are serialised with the supervisor's restarts.
@@ -587,8 +613,8 @@ class Supervisor:
     def count_children(self) -> ChildCounts:
         """Counts of specs, active children, supervisors and workers."""
         children = self._children.values()
-        sups = sum(1 for c in children if c.spec.kind == "supervisor")
-        active = sum(1 for c in children if c.state in _ACTIVE)
+        sups = sum(1 for c in children if c._spec.kind == "supervisor")
+        active = sum(1 for c in children if c._state in _ACTIVE)
         return ChildCounts(
             specs=len(self._children),
             active=active,
@@ -669,7 +695,7 @@ class Supervisor:
                 f"child {spec.id!r}: significant=True needs the supervisor's auto_shutdown "
                 "to be 'any_significant' or 'all_significant', not 'never'"
             )
-        child = ChildContext(spec, self, self._order)
+        child = ChildContext._create(spec, self, self._order)
         self._order += 1
         self._children[spec.id] = child
         started = False
@@ -678,8 +704,9 @@ class Supervisor:
             started = True
             return value
         finally:
-            if not started:  # failed or cancelled during its start: not kept
+            if not started:  # failed or cancelled during its start: not kept,
                 self._children.pop(spec.id, None)
+                self._final(child)  # and whatever it took is released
 
     async def terminate_child(self, child_id: str) -> None:
         """Stop a child (cooperatively, within its ``shutdown`` grace) without
@@ -696,10 +723,10 @@ class Supervisor:
 
     async def _terminate(self, child_id: str) -> None:
         child = self._get(child_id)
-        if child.state is _State.RESTARTING:
-            child.state = _State.STOPPED
+        if child._state is _State.RESTARTING:
+            child._set_state(_State.STOPPED)
         await self._stop(child)
-        if child.spec.restart == "temporary":
+        if child._spec.restart == "temporary":
             self._children.pop(child_id, None)
         self._final(child)
         self._check_idle()
@@ -723,20 +750,27 @@ class Supervisor:
         async with self._lock:
             self._check_open(f"restart child {child_id!r}")
             child = self._get(child_id)
-            if child.state is not _State.STOPPED:
+            if child._state is not _State.STOPPED:
                 raise ChildRunningError(
-                    f"child {child.path!r} is {child.state.value}; terminate_child() it first"
+                    f"child {child._path!r} is {child._state.value}; terminate_child() it first"
                 )
-            return await self._start(child)
+            started = False
+            try:
+                value = await self._start(child)
+                started = True
+                return value
+            finally:
+                if not started:  # left stopped: whatever it took is released
+                    self._final(child)
 
     async def delete_child(self, child_id: str) -> None:
         """Forget a stopped child's spec. Raises :class:`ChildRunningError` if it
         is running."""
         async with self._lock:
             child = self._get(child_id)
-            if child.state is not _State.STOPPED:
+            if child._state is not _State.STOPPED:
                 raise ChildRunningError(
-                    f"child {child.path!r} is {child.state.value}; terminate_child() it first"
+                    f"child {child._path!r} is {child._state.value}; terminate_child() it first"
                 )
             del self._children[child_id]
 
@@ -787,22 +821,22 @@ class Supervisor:
         """Start one child (lock held). Raises what the child raised before it
         was started."""
         assert self._nursery is not None
-        child.state = _State.STARTING
-        child.incarnation += 1
-        child.kill_reason = None
-        child.exit_reason = None
-        child.error = None
-        child.value = None
+        child._set_state(_State.STARTING)
+        child._incarnation += 1
+        child._kill_reason = None
+        child._exit_reason = None
+        child._error = None
+        child._value = None
         child._stop = None
         child._stop_hook = None
         child._done = None
-        child.scope = trio.CancelScope()
-        if child.spec._takes_status:
+        child._scope = trio.CancelScope()
+        if child._spec._takes_status:
             status = _StartStatus(child)
-            self._nursery.start_soon(self._run_child, child, status, name=child.path)
+            self._nursery.start_soon(self._run_child, child, status, name=child._path)
             return await status.wait()
-        child.state = _State.RUNNING
-        self._nursery.start_soon(self._run_child, child, None, name=child.path)
+        child._set_state(_State.RUNNING)
+        self._nursery.start_soon(self._run_child, child, None, name=child._path)
         _started_event(child)
         return None
 
@@ -810,17 +844,17 @@ class Supervisor:
         """The task of one child incarnation. ``status`` is the start handshake
         of a child that takes ``task_status`` (``None`` otherwise)."""
         _current_child.set(child)
-        spec = child.spec
-        scope = child.scope
+        spec = child._spec
+        scope = child._scope
         assert scope is not None
         error: BaseException | None = None
         settled = False
         try:
             with scope:
-                chain = current_interceptors()
-                if chain:
+                chain = current_chain()
+                if chain is not None and chain.on_child_start:
                     await run_child_start(
-                        chain, child, functools.partial(_call_start, child, status)
+                        chain.on_child_start, child, functools.partial(_call_start, child, status)
                     )
                 elif status is not None:
                     await spec.start(*spec.args, task_status=status)
@@ -829,7 +863,7 @@ class Supervisor:
             settled = True
         except Exception as exc:  # noqa: BLE001 - a child's crash, whatever it is
             settled = True
-            if child.state is _State.STARTING:
+            if child._state is _State.STARTING:
                 # failed before it was started: the starter gets the error
                 assert status is not None
                 self._exited(child, exc, reported=False)
@@ -840,47 +874,52 @@ class Supervisor:
             if not settled:
                 # Cancelled from outside (the supervisor's scope),
                 # KeyboardInterrupt, SystemExit: never a crash, never swallowed.
-                starting = child.state is _State.STARTING
+                starting = child._state is _State.STARTING
                 self._abandoned(child, sys.exc_info()[1])
                 if starting and status is not None:
                     status.resolve(
                         error=ChildStartError(
-                            f"child {child.path!r} was cancelled before it called "
+                            f"child {child._path!r} was cancelled before it called "
                             "task_status.started()"
                         )
                     )
-        if child.state is _State.STARTING:
+        if child._state is _State.STARTING:
             # returned, or cancelled by a stop, before task_status.started()
             assert status is not None
             err = ChildStartError(
-                f"child {child.path!r} "
+                f"child {child._path!r} "
                 + ("was stopped" if scope.cancelled_caught else "returned")
                 + " before it called task_status.started()"
             )
             self._exited(child, err, reported=False)
             status.resolve(error=err)
             return
-        if scope.cancelled_caught and child.kill_reason is not None and error is None:
-            error = ChildKilled(child.path, child.kill_reason)
+        if scope.cancelled_caught and child._kill_reason is not None and error is None:
+            error = ChildKilled(child._path, child._kill_reason)
         self._exited(child, error, reported=True)
 
     def _abandoned(self, child: ChildContext, exc: BaseException | None) -> None:
         """The child is going down with its supervisor's scope (or the process):
         no restart, but its record, telemetry and on_stopped stay truthful."""
-        child.state = _State.STOPPED
-        child.exit_reason = (
+        child._set_state(_State.STOPPED)
+        child._exit_reason = (
             "cancelled"
             if isinstance(exc, trio.Cancelled)
             else (type(exc).__name__ if exc is not None else "cancelled")
         )
-        child.error = None
-        if child.spec.restart == "temporary":
-            self._children.pop(child.spec.id, None)
+        child._error = None
+        if child._spec.restart == "temporary":
+            self._children.pop(child._spec.id, None)
         if telemetry_enabled():
             emit(
                 "child.exited",
-                child.path,
-                {"id": child.spec.id, "reason": child.exit_reason, "error": None, "restart": False},
+                child._path,
+                {
+                    "id": child._spec.id,
+                    "reason": child._exit_reason,
+                    "error": None,
+                    "restart": False,
+                },
             )
         self._final(child)
         if child._done is not None:
@@ -888,81 +927,109 @@ class Supervisor:
 
     def _exited(self, child: ChildContext, error: BaseException | None, *, reported: bool) -> None:
         """Synchronous exit bookkeeping, run in the dying child's task."""
-        stopping = child.state is _State.STOPPING
+        stopping = child._state is _State.STOPPING
         if stopping:
-            child.exit_reason = _EXIT_SHUTDOWN
+            child._exit_reason = _EXIT_SHUTDOWN
         elif error is not None:
-            child.exit_reason = type(error).__name__
+            child._exit_reason = type(error).__name__
         else:
-            child.exit_reason = _EXIT_NORMAL
-        child.error = error
+            child._exit_reason = _EXIT_NORMAL
+        child._error = error
         if not reported or stopping or self._closing:
             # no decision to make: a failed start, a stop the supervisor asked
             # for, or an exit while it shuts down (its _stop_all settles it)
-            child.state = _State.STOPPED
+            child._set_state(_State.STOPPED)
             if telemetry_enabled():
                 emit(
                     "child.exited" if reported else "child.start_failed",
-                    child.path,
+                    child._path,
                     {
-                        "id": child.spec.id,
-                        "reason": child.exit_reason,
+                        "id": child._spec.id,
+                        "reason": child._exit_reason,
                         "error": error,
-                        "restart": child.regroup,
+                        "restart": child._regroup,
                     },
                 )
         else:
             # the control task decides; until then the child is "restarting"
             # or "stopped" as the policy says.
-            child.state = _State.RESTARTING if self._wants_restart(child, error) else _State.STOPPED
+            child._set_state(
+                _State.RESTARTING if self._wants_restart(child, error) else _State.STOPPED
+            )
             try:
-                self._send.send_nowait((child, child.incarnation, error))
+                self._send.send_nowait((child, child._incarnation, error))
             except trio.ClosedResourceError:
-                child.state = _State.STOPPED
+                child._set_state(_State.STOPPED)
         if child._done is not None:
             child._done.set()
 
     @staticmethod
     def _final(child: ChildContext) -> None:
-        hook = child.spec.on_stopped
+        hook = child._spec.on_stopped
         if hook is not None:
-            hook()
+            hook(child)
 
     def _wants_restart(self, child: ChildContext, error: BaseException | None) -> bool:
-        restart = child.spec.restart
+        restart = child._spec.restart
         if self._closing or restart == "temporary":
             return False
         return restart == "permanent" or error is not None
 
     async def _stop(self, child: ChildContext) -> None:
         """Cooperatively stop one child and wait for it (lock held)."""
-        if child.state not in _ACTIVE:
+        if child._state not in _ACTIVE:
             return
-        scope = child.scope
+        scope = child._scope
         assert scope is not None
-        child.state = _State.STOPPING
+        child._set_state(_State.STOPPING)
         if child._stop is not None:
             child._stop.set()  # else stop_requested is made set when first asked for
         if child._stop_hook is not None:
             child._stop_hook()
-        grace = child.spec.shutdown
+        grace = child._spec.shutdown
         if grace is not None:
             if grace <= 0:
                 scope.cancel()
             else:
                 scope.deadline = min(scope.deadline, trio.current_time() + grace)
-        if child.state is not _State.STOPPED:
+        if child._state is not _State.STOPPED:
             if child._done is None:
                 child._done = trio.Event()
             await child._done.wait()
 
+    def _settle_leftovers(self) -> None:
+        """The supervisor is gone (its nursery has exited, so no child task
+        runs): settle what the control task never got to. Exits it never
+        handled, and children waiting for a restart that will never come, are
+        left stopped for good (``on_stopped`` runs, in reverse start order);
+        structural requests still queued are completed (every child is
+        stopped, so they have nothing left to do)."""
+        leftovers: dict[ChildContext, None] = {}
+        while True:
+            try:
+                item = self._receive.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                break
+            if isinstance(item, _Op):
+                item.done.set()
+            elif isinstance(item, tuple):
+                leftovers[item[0]] = None
+        for child in list(self._children.values()):
+            if child._state is not _State.STOPPED:  # restarting: it has no task
+                child._set_state(_State.STOPPED)
+                leftovers[child] = None
+        for child in sorted(leftovers, key=lambda c: c._order, reverse=True):
+            if child._spec.restart == "temporary":
+                self._children.pop(child._spec.id, None)
+            self._final(child)
+
     async def _stop_all(self) -> None:
         for child in reversed(self._ordered()):
-            if child.state is _State.RESTARTING:
-                child.state = _State.STOPPED
+            if child._state is _State.RESTARTING:
+                child._set_state(_State.STOPPED)
             await self._stop(child)
-            if child.spec.restart == "temporary" and child.state is _State.STOPPED:
-                self._children.pop(child.spec.id, None)
+            if child._spec.restart == "temporary" and child._state is _State.STOPPED:
+                self._children.pop(child._spec.id, None)
             self._final(child)
 
     def _all_stopped(self) -> bool:
@@ -1020,8 +1087,8 @@ class Supervisor:
                     # an exit already handled by a group restart is stale (OTP
                     # ignores EXITs from pids it no longer knows)
                     if (
-                        child.incarnation == incarnation
-                        and self._children.get(child.spec.id) is child
+                        child._incarnation == incarnation
+                        and self._children.get(child._spec.id) is child
                     ):
                         await self._handle_exit(child, error)
                 await self._start_due()
@@ -1029,10 +1096,10 @@ class Supervisor:
 
     def _next_due(self) -> float | None:
         restarting = self._restarting
-        return min(c.due for c in restarting) if restarting else None
+        return min(c._due for c in restarting) if restarting else None
 
     async def _handle_exit(self, child: ChildContext, error: BaseException | None) -> None:
-        wants = child.state is _State.RESTARTING
+        wants = child._state is _State.RESTARTING
         escalate = False
         if wants:
             now = trio.current_time()
@@ -1043,17 +1110,17 @@ class Supervisor:
         if telemetry_enabled():
             emit(
                 "child.exited",
-                child.path,
+                child._path,
                 {
-                    "id": child.spec.id,
-                    "reason": child.exit_reason,
+                    "id": child._spec.id,
+                    "reason": child._exit_reason,
                     "error": error,
                     "restart": wants and not escalate,
                 },
             )
         if not wants:
-            if child.spec.restart == "temporary":
-                self._children.pop(child.spec.id, None)
+            if child._spec.restart == "temporary":
+                self._children.pop(child._spec.id, None)
             self._final(child)
             await self._maybe_auto_shutdown(child)
             return
@@ -1063,13 +1130,13 @@ class Supervisor:
         group = self._group(child)
         # stop the rest of the group in reverse start order
         for other in reversed(group):
-            if other is child or other.state is _State.RESTARTING:
+            if other is child or other._state is _State.RESTARTING:
                 continue
-            other.regroup = other.spec.restart != "temporary"
+            other._regroup = other._spec.restart != "temporary"
             await self._stop(other)
-            other.regroup = False
-            if other.spec.restart == "temporary":
-                self._children.pop(other.spec.id, None)
+            other._regroup = False
+            if other._spec.restart == "temporary":
+                self._children.pop(other._spec.id, None)
                 self._final(other)
         delay = 0.0
         if self.backoff is not None:
@@ -1078,21 +1145,21 @@ class Supervisor:
             delay = self.backoff.delay(len(self._restarts), self._rng)
         due = trio.current_time() + delay
         for member in group:
-            if member.spec.restart == "temporary":
+            if member._spec.restart == "temporary":
                 continue
-            member.state = _State.RESTARTING
-            member.due = due
+            member._set_state(_State.RESTARTING)
+            member._due = due
         if telemetry_enabled():
             for member in group:
-                if member.state is _State.RESTARTING:
+                if member._state is _State.RESTARTING:
                     emit(
                         "child.restarting",
-                        member.path,
+                        member._path,
                         {
-                            "id": member.spec.id,
+                            "id": member._spec.id,
                             "delay": delay,
-                            "restarts": member.restarts + 1,
-                            "cause": child.spec.id,
+                            "restarts": member._restarts + 1,
+                            "cause": child._spec.id,
                         },
                     )
 
@@ -1102,29 +1169,29 @@ class Supervisor:
             return [child]
         ordered = self._ordered()
         if self.strategy == "rest_for_one":
-            ordered = [c for c in ordered if c.order >= child.order]
+            ordered = [c for c in ordered if c._order >= child._order]
         return [
-            c for c in ordered if c is child or c.state in _ACTIVE or c.state is _State.RESTARTING
+            c for c in ordered if c is child or c._state in _ACTIVE or c._state is _State.RESTARTING
         ]
 
     async def _start_due(self) -> None:
         now = trio.current_time()
         while True:
-            due = sorted((c for c in self._restarting if c.due <= now), key=lambda c: c.order)
+            due = sorted((c for c in self._restarting if c._due <= now), key=lambda c: c._order)
             if not due:
                 return
             for child in due:
-                if child.state is not _State.RESTARTING:
+                if child._state is not _State.RESTARTING:
                     continue
-                child.restarts += 1
+                child._restarts += 1
                 try:
                     await self._start(child)
                 except Exception as exc:  # noqa: BLE001 - a crash during restart
                     # a failed restart is a crash like any other: it counts
                     # towards the intensity and the strategy applies again.
-                    child.state = _State.RESTARTING
-                    child.exit_reason = type(exc).__name__
-                    child.error = exc
+                    child._set_state(_State.RESTARTING)
+                    child._exit_reason = type(exc).__name__
+                    child._error = exc
                     await self._handle_exit(child, exc)
                     if self._closing:
                         return
@@ -1133,10 +1200,10 @@ class Supervisor:
                 return
 
     async def _maybe_auto_shutdown(self, child: ChildContext) -> None:
-        if not child.spec.significant or self.auto_shutdown == "never":
+        if not child._spec.significant or self.auto_shutdown == "never":
             return
         if self.auto_shutdown == "all_significant" and any(
-            c.spec.significant and c.state is not _State.STOPPED for c in self._children.values()
+            c._spec.significant and c._state is not _State.STOPPED for c in self._children.values()
         ):
             return
         self._closing = True
@@ -1149,12 +1216,12 @@ class Supervisor:
             self._restarts,
             max_restarts=self.max_restarts,
             max_seconds=self.max_seconds,
-            child_id=child.spec.id,
+            child_id=child._spec.id,
         )
         failure.__cause__ = error
         self._failure = failure
         self._closing = True
-        child.state = _State.STOPPED
+        child._set_state(_State.STOPPED)
         if telemetry_enabled():
             emit(
                 "supervisor.escalated",
@@ -1163,7 +1230,7 @@ class Supervisor:
                     "restarts": tuple(self._restarts),
                     "max_restarts": self.max_restarts,
                     "max_seconds": self.max_seconds,
-                    "child_id": child.spec.id,
+                    "child_id": child._spec.id,
                     "error": error,
                 },
             )
@@ -1177,16 +1244,16 @@ class Supervisor:
         if len(parts) == 1:
             child._kill(reason)
             return
-        for sub in child.subs or ():
+        for sub in child._subs or ():
             if parts[1] in sub._children:
                 sub._kill_path(parts[1:], reason)
                 return
-        raise ChildNotFoundError(f"no node {'/'.join((child.path, *parts[1:]))!r} in the tree")
+        raise ChildNotFoundError(f"no node {'/'.join((child._path, *parts[1:]))!r} in the tree")
 
     def _walk(self, out: list[ChildInfo]) -> None:
         for child in self._ordered():
             out.append(child._info())
-            for sub in child.subs or ():
+            for sub in child._subs or ():
                 sub._walk(out)
 
 
@@ -1284,28 +1351,21 @@ async def open_supervisor(
     the body is cancelled, and :class:`RestartIntensityError` is raised from the
     ``async with``.
     """
-    _check_choice("strategy", strategy, _STRATEGIES)
-    _check_choice("auto_shutdown", auto_shutdown, _AUTO_SHUTDOWNS)
-    _check_number("max_restarts", max_restarts, integer=True)
-    _check_number("max_seconds", max_seconds, positive=True)
-    _check_number("max_children", max_children, integer=True, allow_none=True)
-    if backoff is not None and not isinstance(backoff, Backoff):
-        raise InvalidChildSpecError(f"backoff={backoff!r} is not valid; expected a Backoff or None")
+    _check_options(
+        strategy=strategy,
+        max_restarts=max_restarts,
+        max_seconds=max_seconds,
+        backoff=backoff,
+        auto_shutdown=auto_shutdown,
+        max_children=max_children,
+        rng=rng,
+    )
     if name is not None and (not isinstance(name, str) or not name):
         raise InvalidChildSpecError(f"name={name!r} is not valid; expected a non-empty string")
-    specs = list(children)
-    seen: set[str] = set()
-    for i, spec in enumerate(specs):
-        if not isinstance(spec, ChildSpec):
-            raise InvalidChildSpecError(
-                f"children[{i}]={spec!r} is not valid; expected a ChildSpec"
-            )
-        if spec.id in seen:
-            raise DuplicateChildError(f"children[{i}]: duplicate child id {spec.id!r}")
-        seen.add(spec.id)
+    specs = _check_children(children)
     parent = _current_child.get()
-    path = name if name is not None else (parent.path if parent is not None else "root")
-    sup = Supervisor(
+    path = name if name is not None else (parent._path if parent is not None else "root")
+    sup = Supervisor._create(
         path=path,
         strategy=strategy,
         max_restarts=max_restarts,
@@ -1317,10 +1377,10 @@ async def open_supervisor(
     )
     sup._parent = parent
     if parent is not None:
-        if parent.subs is None:
-            parent.subs = []
-        parent.subs.append(sup)
-        owners = parent.subs
+        if parent._subs is None:
+            parent._subs = []
+        parent._subs.append(sup)
+        owners = parent._subs
     else:
         owners = _roots()
         owners.append(sup)
@@ -1362,6 +1422,7 @@ async def open_supervisor(
             emit("supervisor.stopped", path, {"reason": "cancelled"})
         sup._closed.set()
         sup._send.close()
+        sup._settle_leftovers()
         owners.remove(sup)
     if sup._failure is not None:
         _raise_saving_context(sup._failure)
@@ -1372,27 +1433,67 @@ _OPTIONS: Final = frozenset(
 )
 
 
-def check_supervisor_options(options: Mapping[str, Any], where: str) -> None:
+def _check_options(
+    *,
+    strategy: object = "one_for_one",
+    max_restarts: object = 3,
+    max_seconds: object = 5,
+    backoff: object = None,
+    auto_shutdown: object = "never",
+    max_children: object = None,
+    rng: object = None,
+) -> None:
+    _check_choice("strategy", strategy, STRATEGIES)
+    _check_choice("auto_shutdown", auto_shutdown, AUTO_SHUTDOWNS)
+    _check_number("max_restarts", max_restarts, integer=True)
+    _check_number("max_seconds", max_seconds, positive=True)
+    _check_number("max_children", max_children, integer=True, allow_none=True)
+    if backoff is not None and not isinstance(backoff, Backoff):
+        raise InvalidChildSpecError(
+            f"backoff={backoff!r} is not valid; expected a Backoff (e.g. Backoff(initial=0.1)) "
+            "or None"
+        )
+    check_rng("rng", rng, InvalidChildSpecError)
+
+
+def _check_children(children: object) -> list[ChildSpec]:
+    if isinstance(children, str | bytes | Mapping) or not isinstance(children, Iterable):
+        raise InvalidChildSpecError(
+            f"children={children!r} is not valid; expected a list of ChildSpec "
+            "(agent_spec(...), supervisor_spec(...), ChildSpec(...))"
+        )
+    specs = list(children)
+    seen: set[str] = set()
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, ChildSpec):
+            raise InvalidChildSpecError(
+                f"children[{i}]={spec!r} is not valid; expected a ChildSpec"
+            )
+        if spec.id in seen:
+            raise DuplicateChildError(f"children[{i}]: duplicate child id {spec.id!r}")
+        seen.add(spec.id)
+    return specs
+
+
+def check_supervisor_options(options: object, where: str) -> dict[str, Any]:
     """Validate :func:`open_supervisor` options given as a mapping, eagerly, so a
-    bad option fails where it is written (``where`` names the place)."""
-    unknown = sorted(set(options) - _OPTIONS)
+    bad option fails where it is written (``where`` names the place); returns
+    them as a new dict."""
+    if not isinstance(options, Mapping):
+        raise InvalidChildSpecError(
+            f"{where}: {options!r} is not valid; expected a mapping of supervisor options "
+            f"(some of {sorted(_OPTIONS)})"
+        )
+    unknown = sorted(str(k) for k in set(options) - _OPTIONS)
     if unknown:
         raise InvalidChildSpecError(
             f"{where}: unknown option(s) {unknown}; expected some of {sorted(_OPTIONS)}"
         )
     try:
-        _check_choice("strategy", options.get("strategy", "one_for_one"), _STRATEGIES)
-        _check_choice("auto_shutdown", options.get("auto_shutdown", "never"), _AUTO_SHUTDOWNS)
-        _check_number("max_restarts", options.get("max_restarts", 3), integer=True)
-        _check_number("max_seconds", options.get("max_seconds", 5), positive=True)
-        _check_number("max_children", options.get("max_children"), integer=True, allow_none=True)
-        backoff = options.get("backoff")
-        if backoff is not None and not isinstance(backoff, Backoff):
-            raise InvalidChildSpecError(
-                f"backoff={backoff!r} is not valid; expected a Backoff or None"
-            )
+        _check_options(**options)
     except InvalidChildSpecError as exc:
         raise InvalidChildSpecError(f"{where}: {exc}") from None
+    return dict(options)
 
 
 def supervisor_spec(
@@ -1413,10 +1514,10 @@ def supervisor_spec(
     the nested supervisor to stop its own children, the OTP ``infinity``). The
     start value is the nested :class:`Supervisor`.
     """
-    specs = list(children)
     if "name" in options:
         raise InvalidChildSpecError("supervisor_spec() takes its name from id; drop name=")
     check_supervisor_options(options, f"supervisor_spec({id!r})")
+    specs = _check_children(children)
 
     async def run_supervisor(*, task_status: trio.TaskStatus[Supervisor]) -> None:
         me = current_child()

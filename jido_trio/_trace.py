@@ -10,10 +10,10 @@ import attrs
 import trio
 
 from ._errors import InvalidArgumentError
-from ._intercept import DeliverNext, HandleNext, Interceptor, StartNext
+from ._intercept import DeliverNext, HandleNext, Interceptor, LoadNext, SaveNext, StartNext
 
 if TYPE_CHECKING:
-    from ._agent import CmdOutcome
+    from ._agent import Agent, CmdOutcome
     from ._server import AgentRef, Message
     from ._signal import Signal
     from ._supervisor import ChildContext
@@ -29,8 +29,10 @@ class TraceEvent:
         time: ``trio.current_time()`` when it happened.
         kind: ``"child.start"``, ``"signal"`` (a message taken from a mailbox),
             ``"signal.done"`` (it was handled; ``detail`` has the duration),
-            ``"cmd"`` (the action and whether it succeeded) or ``"deliver"``
-            (an ``Emit`` on its way to ``target``).
+            ``"cmd"`` (the action and whether it succeeded), ``"save"`` (a
+            state committed; ``detail`` has its version), ``"load"`` (a
+            checkpoint loaded at a start; its version, or ``none``) or
+            ``"deliver"`` (an ``Emit`` on its way to ``target``).
         path: the tree path of the child or agent.
         detail: a short deterministic description (no ids, no addresses).
     """
@@ -56,7 +58,8 @@ def _describe(message: Any) -> str:
 class Recorder(Interceptor):
     """An :class:`Interceptor` that records, in order, every child start, every
     message an AgentServer handles (and how long it took on Trio's clock),
-    every ``cmd`` outcome and every ``Emit`` delivery.
+    every ``cmd`` outcome, every checkpoint save and load, and every ``Emit``
+    delivery.
 
     Install it with ``jido_trio.intercept(recorder)``; read ``recorder.events``;
     :meth:`digest` gives a sha256 of the trace, so two runs that behave alike
@@ -110,6 +113,15 @@ class Recorder(Interceptor):
         verdict = "ok" if outcome.error is None else type(outcome.error).__name__
         self.record("cmd", agent.path, f"{outcome.action} {verdict}")
         return outcome
+
+    async def on_save(self, agent: AgentRef, new: Agent[Any], proceed: SaveNext) -> None:
+        self.record("save", agent.path, f"version={new.version}")
+        await proceed(new)
+
+    async def on_load(self, agent: AgentRef, proceed: LoadNext) -> Agent[Any] | None:
+        loaded = await proceed()
+        self.record("load", agent.path, f"version={'none' if loaded is None else loaded.version}")
+        return loaded
 
     async def on_deliver(
         self, source: AgentRef, target: str | None, signal: Signal, proceed: DeliverNext

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import typing
 from collections.abc import Mapping
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 
@@ -66,3 +68,33 @@ def _resolve_attrs_types(cls: type, home: str, namespace: Mapping[str, object]) 
     # resolved before the fixup either: leave it as it is.
     with contextlib.suppress(NameError, TypeError):
         attrs.resolve_types(cls, globalns=globalns)
+
+
+_T = TypeVar("_T")
+
+
+def _refuse_subclass(cls: type[object]) -> NoReturn:
+    raise TypeError(f"{cls.__module__}.{cls.__qualname__} does not support subclassing")
+
+
+def final(cls: type[_T]) -> type[_T]:
+    """Make ``cls`` final: subclassing it raises ``TypeError`` (and type
+    checkers know, through ``typing.final``). Modelled on trio's ``@final``."""
+    cls.__init_subclass__ = classmethod(_refuse_subclass)  # type: ignore[assignment]
+    return typing.final(cls)
+
+
+class NoPublicConstructor(type):
+    """Metaclass of the runtime objects users receive but never build
+    (``Supervisor``, ``AgentRef``, ...): calling the class raises ``TypeError``;
+    the package builds instances with ``cls._create(...)``. Use with
+    :func:`final`. Modelled on trio's ``NoPublicConstructor``."""
+
+    def __call__(cls, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError(
+            f"{cls.__module__}.{cls.__qualname__} has no public constructor; "
+            "the runtime gives you one (see its documentation)"
+        )
+
+    def _create(cls: type[_T], *args: Any, **kwargs: Any) -> _T:
+        return super().__call__(*args, **kwargs)  # type: ignore[misc, no-any-return]

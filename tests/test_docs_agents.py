@@ -15,8 +15,8 @@ EXAMPLES = doc_examples(DOC)
 
 
 def test_the_page_has_examples_with_expected_output() -> None:
-    """The page holds 18 runnable examples, each followed by its output, and one fragment."""
-    assert len(EXAMPLES) == 18
+    """The page holds 19 runnable examples, each followed by its output, and one fragment."""
+    assert len(EXAMPLES) == 19
     assert [example.output is not None for example in EXAMPLES] == [True] * 18
     assert TEXT.count("```python no-run\n") == 1
     # every python fence is either runnable or an explicit no-run fragment

@@ -122,3 +122,76 @@ def test_public_exceptions_derive_from_jido_error(name: str) -> None:
     obj = getattr(jido_trio, name)
     assert issubclass(obj, Exception), f"{name} must derive from Exception, not BaseException"
     assert issubclass(obj, jido_trio.JidoError)
+
+
+# -- runtime objects: final, and no public constructor (trio's test_classes_are_final) --
+
+RUNTIME_OBJECTS = ["Supervisor", "ChildContext", "AgentRef", "Registration", "Subscription"]
+
+
+def _public_classes() -> list[str]:
+    return [
+        n
+        for n in PUBLIC
+        if inspect.isclass(getattr(jido_trio, n))
+        and not issubclass(getattr(jido_trio, n), BaseException)
+    ]
+
+
+@pytest.mark.parametrize("name", RUNTIME_OBJECTS)
+def test_runtime_objects_have_no_public_constructor(name: str) -> None:
+    """Objects users receive but never build raise TypeError when called."""
+    cls = getattr(jido_trio, name)
+    with pytest.raises(TypeError, match=rf"^jido_trio\.{name} has no public constructor"):
+        cls()
+
+
+@pytest.mark.parametrize("name", RUNTIME_OBJECTS)
+def test_runtime_objects_are_final(name: str) -> None:
+    """Runtime objects cannot be subclassed."""
+    cls = getattr(jido_trio, name)
+    with pytest.raises(TypeError, match="does not support subclassing"):
+        type("Sub", (cls,), {})
+
+
+def test_classes_are_final_or_meant_to_be_extended() -> None:
+    """Every public class is final, except the ones made to be subclassed or built
+    by users as plain values (a short, explicit list)."""
+    extensible = {
+        "Interceptor",  # subclassed to add hooks
+        "Recorder",  # an Interceptor users may extend
+        "CheckpointStore",  # an ABC for new backends
+        "MemoryStore",  # extended by test fakes and wrappers (slow, flaky stores)
+        "SqliteStore",
+        "Directive",  # the base of the known directives
+        "Registry",  # built by users
+    }
+    not_final = [
+        n
+        for n in _public_classes()
+        if n not in extensible
+        and n not in RUNTIME_OBJECTS
+        and not getattr(getattr(jido_trio, n), "__final__", False)
+        and not _is_attrs_value(getattr(jido_trio, n))
+    ]
+    assert not_final == [], f"public classes neither final nor values: {not_final}"
+    for name in RUNTIME_OBJECTS:
+        assert getattr(getattr(jido_trio, name), "__final__", False), name
+
+
+def _is_attrs_value(cls: type) -> bool:
+    """attrs value classes (specs, snapshots, signals) are plain data users build."""
+    import attrs
+
+    return attrs.has(cls)
+
+
+def test_child_context_exposes_only_read_only_facts() -> None:
+    """ChildContext's public attributes are the documented facts, all read-only."""
+    facts = {"id", "path", "status", "restarts", "stop_requested", "supervisor"}
+    public = {n for n in dir(jido_trio.ChildContext) if not n.startswith("_")}
+    assert public == facts
+    for name in facts:
+        attr = inspect.getattr_static(jido_trio.ChildContext, name)
+        assert isinstance(attr, property), name
+        assert attr.fset is None, name

@@ -478,7 +478,10 @@ async def test_interceptors_run_outermost_first(autojump_clock: trio.testing.Moc
 def test_intercept_rejects_non_interceptors() -> None:
     """intercept() takes Interceptor instances only."""
     with (
-        pytest.raises(TypeError, match=r"^intercept\(\) takes Interceptor instances, not 1$"),
+        pytest.raises(
+            TypeError,
+            match=r"^intercept\(\) takes Interceptor instances, not 1; subclass jido_trio",
+        ),
         intercept(1),  # type: ignore[arg-type]
     ):
         pass

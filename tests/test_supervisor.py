@@ -1203,7 +1203,7 @@ async def test_invalid_spec_names_field_value_and_accepted_values(
         ),
         (
             {"backoff": "fast"},
-            "backoff='fast' is not valid; expected a Backoff or None",
+            "backoff='fast' is not valid; expected a Backoff (e.g. Backoff(initial=0.1)) or None",
         ),
         ({"name": ""}, "name='' is not valid; expected a non-empty string"),
     ],

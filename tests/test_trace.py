@@ -66,8 +66,8 @@ async def recorded_counter(recorder: Recorder) -> AsyncIterator[tuple[Supervisor
 async def test_recorder_traces_every_seam_crossing_in_order(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """Child starts, mailbox messages, cmd outcomes and deliveries are recorded in
-    order with their virtual times."""
+    """Child starts, checkpoint loads, mailbox messages, cmd outcomes, saves and
+    deliveries are recorded in order with their virtual times."""
     recorder = Recorder()
     async with recorded_counter(recorder) as (sup, counter):
         await trio.sleep(1)
@@ -76,16 +76,20 @@ async def test_recorder_traces_every_seam_crossing_in_order(
         await sup.shutdown()
     assert [e.line() for e in recorder.events] == [
         "0.0 child.start root/sink restarts=0",
+        "0.0 load root/sink version=none",
         "0.0 child.start root/counter restarts=0",
+        "0.0 load root/counter version=none",
         "1.0 signal root/counter signal count.inc",
         "1.0 cmd root/counter inc ok",
+        "1.0 save root/counter version=1",
         "1.0 deliver root/counter count.changed -> sink",
         "1.0 signal.done root/counter duration=0.0",
         "1.0 signal root/sink signal count.changed",
         "1.0 cmd root/sink noop ok",
+        "1.0 save root/sink version=1",
         "1.0 signal.done root/sink duration=0.0",
     ]
-    assert len(recorder) == 9
+    assert len(recorder) == 13
 
 
 def test_same_behaviour_gives_the_same_digest_and_different_behaviour_another() -> None:
