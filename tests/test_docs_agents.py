@@ -17,7 +17,7 @@ EXAMPLES = doc_examples(DOC)
 def test_the_page_has_examples_with_expected_output() -> None:
     """The page holds 19 runnable examples, each followed by its output, and one fragment."""
     assert len(EXAMPLES) == 19
-    assert [example.output is not None for example in EXAMPLES] == [True] * 18
+    assert [example.output is not None for example in EXAMPLES] == [True] * 19
     assert TEXT.count("```python no-run\n") == 1
     # every python fence is either runnable or an explicit no-run fragment
     assert TEXT.count("```python") == len(EXAMPLES) + 1
