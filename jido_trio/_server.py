@@ -63,7 +63,7 @@ from ._supervisor import (
     current_child,
     open_supervisor,
 )
-from ._telemetry import emit, telemetry_enabled
+from ._telemetry import agent_telemetry_enabled, emit
 from ._util import NoPublicConstructor, final
 from ._validate import RESTART_FROM, DeadLetterReason, RestartFrom, RestartType, check_choice
 
@@ -368,7 +368,7 @@ class _Mailbox:
         self.letters.append(letter)
         _office().append(letter)
         message = env.message
-        if telemetry_enabled():
+        if agent_telemetry_enabled():
             emit(
                 "agent.dead_letter",
                 path,
@@ -745,7 +745,7 @@ class _Server:
                 env = await mailbox.take()
             if env is None:
                 continue
-            if telemetry_enabled():
+            if agent_telemetry_enabled():
                 self.taken_at = trio.current_time()
             chain = current_chain()
             if chain is not None and chain.on_signal:
@@ -789,7 +789,7 @@ class _Server:
         """``cmd``, commit, directives, for one message (``env`` is ``None``
         for a duplicate, which is not counted)."""
         ref = self.ref
-        tel = telemetry_enabled()
+        tel = agent_telemetry_enabled()
         started = trio.current_time() if tel else 0.0
         agent = ref._agent
         assert agent is not None  # loaded before the first message
@@ -841,7 +841,7 @@ class _Server:
         else:
             await self._save(new)
         ref._agent = new  # committed
-        if telemetry_enabled():
+        if agent_telemetry_enabled():
             emit(
                 "agent.checkpoint",
                 ref._path or ref._id,
@@ -885,7 +885,7 @@ class _Server:
                 self.directive_failed(directive, exc)
         if env is not None:
             self.mailbox.finished(env, result)
-        if handling is not None and telemetry_enabled():
+        if handling is not None and agent_telemetry_enabled():
             ref = self.ref
             emit(
                 "agent.signal.handled",
@@ -901,7 +901,7 @@ class _Server:
     def directive_failed(self, directive: Any, exc: JidoError) -> None:
         ref = self.ref
         _log.warning("agent %s: directive %r failed: %s", ref.path, directive, exc)
-        if telemetry_enabled():
+        if agent_telemetry_enabled():
             emit(
                 "agent.directive",
                 ref.path,
@@ -911,7 +911,7 @@ class _Server:
     async def directive(self, directive: Any) -> None:
         check_directive(directive)
         ref = self.ref
-        if telemetry_enabled():
+        if agent_telemetry_enabled():
             emit(
                 "agent.directive",
                 ref.path,
@@ -1022,7 +1022,7 @@ class _Server:
     def undeliverable(self, signal: Signal, target: str | None, reason: DeadLetterReason) -> None:
         letter = DeadLetter(signal, reason, target or "<bus>", trio.current_time(), None)
         _office().append(letter)
-        if telemetry_enabled():
+        if agent_telemetry_enabled():
             ref = self.ref
             emit(
                 "agent.dead_letter",

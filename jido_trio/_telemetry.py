@@ -62,14 +62,36 @@ class TelemetryEvent:
 Handler = Callable[[TelemetryEvent], None]
 _Entry = tuple[frozenset[str] | None, tuple[str, ...], Handler]
 
-_handlers: ContextVar[tuple[_Entry, ...]] = ContextVar("jido_trio.telemetry", default=())
-
 
 def _matches(entry: _Entry, name: str) -> bool:
     exact, prefixes = entry[0], entry[1]
     if exact is None:
         return True
     return name in exact or any(name.startswith(p) for p in prefixes)
+
+
+def _wants_family(entry: _Entry, family: str) -> bool:
+    exact, prefixes = entry[0], entry[1]
+    if exact is None:
+        return True
+    return any(n.startswith(family) for n in exact) or any(
+        p.startswith(family) or family.startswith(p) for p in prefixes
+    )
+
+
+class _Handlers:
+    """The handlers attached in a context, and whether any of them wants the
+    per-message ``agent.*`` events (so a handler of lifecycle events only does
+    not make every message build its events)."""
+
+    __slots__ = ("agent", "entries")
+
+    def __init__(self, entries: tuple[_Entry, ...]) -> None:
+        self.entries = entries
+        self.agent = any(_wants_family(e, "agent.") for e in entries)
+
+
+_handlers: ContextVar[_Handlers | None] = ContextVar("jido_trio.telemetry", default=None)
 
 
 @contextmanager
@@ -111,7 +133,9 @@ def attach_telemetry(handler: Handler, *, events: Iterable[str] | None = None) -
                 f"unknown telemetry event name(s) {unknown}; expected some of "
                 f"{sorted(EVENT_NAMES)} or a family such as 'child.*'"
             )
-    token = _handlers.set((*_handlers.get(), (exact, prefixes, handler)))
+    current = _handlers.get()
+    entries = () if current is None else current.entries
+    token = _handlers.set(_Handlers((*entries, (exact, prefixes, handler))))
     try:
         yield
     finally:
@@ -120,16 +144,23 @@ def attach_telemetry(handler: Handler, *, events: Iterable[str] | None = None) -
 
 def telemetry_enabled() -> bool:
     """Whether any handler is attached in this context (cheap; for hot paths)."""
-    return bool(_handlers.get())
+    return _handlers.get() is not None
+
+
+def agent_telemetry_enabled() -> bool:
+    """Whether any handler attached in this context wants ``agent.*`` events
+    (cheap; for the per-message paths of the AgentServer)."""
+    current = _handlers.get()
+    return current is not None and current.agent
 
 
 def emit(name: str, path: str, data: Mapping[str, Any]) -> None:
     """Deliver an event to the handlers attached in the current context."""
-    entries = _handlers.get()
-    if not entries:
+    current = _handlers.get()
+    if current is None:
         return
     event = TelemetryEvent(name, trio.current_time(), path, MappingProxyType(dict(data)))
-    for entry in entries:
+    for entry in current.entries:
         if _matches(entry, name):
             try:
                 entry[2](event)

@@ -1,0 +1,99 @@
+"""Before a run: swarm mode picks this seed's subset of fault kinds and
+targets, and :class:`RandomFaults` generators become concrete faults."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from ._plan import FAULT_CLASSES, RANDOM_DEFAULTS, FaultPlan, PlanItem, RandomFaults, Seconds
+from ._seeds import stream
+
+__all__ = ["expand_plan"]
+
+
+def _subset(items: list[str], rng: random.Random) -> list[str]:
+    """A random non-empty subset, in the original order (each kept with p=1/2)."""
+    kept = [item for item in items if rng.random() < 0.5]
+    return kept or [items[rng.randrange(len(items))]]
+
+
+def _target_of(item: PlanItem) -> str:
+    return item.target if not isinstance(item, RandomFaults) else ""
+
+
+def _make(kind: str, glob: str, other: str, at: float, params: dict[str, Any]) -> PlanItem:
+    cls = FAULT_CLASSES[kind]
+    fields = dict(RANDOM_DEFAULTS[kind])
+    fields.update(params)
+    span = fields.pop("span", None)
+    fields.update(target=glob, at=Seconds(at))
+    if (cls.event or kind == "partition") and span is not None:
+        fields.setdefault("until", Seconds(round(at + span, 6)))
+    if kind == "partition":
+        fields.setdefault("source", other)
+    if kind != "partition":
+        fields.setdefault("pick", "one")
+    return cls(**fields)  # type: ignore[no-any-return]
+
+
+def expand_plan(
+    plan: FaultPlan, *, seed: int, duration: float, swarm: bool
+) -> tuple[FaultPlan, dict[str, Any] | None]:
+    """The concrete plan for ``seed``: in swarm mode only a random non-empty
+    subset of the plan's fault kinds and target globs is kept (each seed its
+    own); each generator becomes faults at Poisson times. Returns the plan and,
+    in swarm mode, what the seed kept."""
+    swarm_info: dict[str, Any] | None = None
+    items = list(plan.faults)
+    if swarm and items:
+        rng = stream(seed, "swarm")
+        kinds: list[str] = []
+        targets: list[str] = []
+        for item in items:
+            for kind in item.kinds if isinstance(item, RandomFaults) else (type(item).kind,):
+                if kind not in kinds:
+                    kinds.append(kind)
+            for glob in item.targets if isinstance(item, RandomFaults) else (_target_of(item),):
+                if glob not in targets:
+                    targets.append(glob)
+        kept_kinds = _subset(kinds, rng)
+        kept_targets = _subset(targets, rng)
+        swarm_info = {"kinds": kept_kinds, "targets": kept_targets}
+        narrowed: list[PlanItem] = []
+        for item in items:
+            if isinstance(item, RandomFaults):
+                kinds_kept = [x for x in item.kinds if x in kept_kinds]
+                targets_kept = [x for x in item.targets if x in kept_targets]
+                if kinds_kept and targets_kept:
+                    narrowed.append(
+                        RandomFaults(
+                            kinds=kinds_kept,
+                            rate=item.rate,
+                            targets=targets_kept,
+                            at=item.at,
+                            until=item.until,
+                            params=item.params,
+                        )
+                    )
+            elif type(item).kind in kept_kinds and _target_of(item) in kept_targets:
+                narrowed.append(item)
+        items = narrowed
+    out: list[PlanItem] = []
+    rng = stream(seed, "expand")
+    for item in items:
+        if not isinstance(item, RandomFaults):
+            out.append(item)
+            continue
+        end = duration if item.until is None else min(item.until, duration)
+        time = float(item.at)
+        while True:
+            time += rng.expovariate(item.rate)
+            if time >= end:
+                break
+            kind = item.kinds[rng.randrange(len(item.kinds))]
+            glob = item.targets[rng.randrange(len(item.targets))]
+            others = [g for g in item.targets if g != glob]
+            other = others[rng.randrange(len(others))] if others else "**"
+            out.append(_make(kind, glob, other, round(time, 6), dict(item.params.get(kind, {}))))
+    return FaultPlan(tuple(out)), swarm_info

@@ -1,0 +1,522 @@
+"""Running a system under a fault plan: :func:`run` (its own ``trio.run``),
+:func:`run_async` (inside a Trio test) and :func:`check_determinism`."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import trio
+import trio.testing
+
+import jido_trio
+from jido_trio import ChildSpec, RestartIntensityError
+
+from ._checks import BUILTIN_CHECKS, Bound, Eventually, Invariant, Sometimes, UserCheck
+from ._determinism import check_trio_internals, seed_scheduler, seeded_scheduler
+from ._engine import _EVENTS, _Engine
+from ._errors import ChaosError, InvalidPlanError, NondeterminismError
+from ._expand import expand_plan
+from ._plan import FaultPlan, PlanItem
+from ._points import _engine as _current_engine
+from ._report import RunReport
+from ._seeds import derive, stream
+from ._workload import Client, Send, Workload
+
+__all__ = ["System", "check_determinism", "run", "run_async"]
+
+
+def _children(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise InvalidPlanError(
+            f"System.children={value!r} is not valid; expected a function that returns the "
+            "child specs (called once per run, so every run gets fresh agents)"
+        )
+
+
+@attrs.frozen
+class System:
+    """A system under test: a root supervisor and its children.
+
+    - ``children`` — a function returning the root's child specs
+      (``agent_spec(...)``, ``supervisor_spec(...)``, ``ChildSpec(...)``). It is
+      called once per run: an agent spec carries its agent, so every run must
+      build its own.
+    - ``name`` — the root supervisor's name (the first segment of every path).
+      Defaults to ``"root"``.
+    - ``options`` — the root's :func:`jido_trio.open_supervisor` options
+      (``strategy``, ``max_restarts``, ``max_seconds``, ``backoff``, ...).
+      Defaults to none.
+    """
+
+    children: Callable[[], Sequence[ChildSpec]] = attrs.field(validator=_children)
+    name: str = attrs.field(default="root", kw_only=True)
+    options: Mapping[str, Any] = attrs.field(factory=dict, kw_only=True)
+
+
+def _system(value: System | Callable[[], Sequence[ChildSpec]]) -> System:
+    if isinstance(value, System):
+        return value
+    if callable(value):
+        return System(value)
+    raise InvalidPlanError(
+        f"system={value!r} is not valid; expected a chaos.System or a function that returns "
+        "the root's child specs"
+    )
+
+
+def _plan(value: FaultPlan | Iterable[PlanItem] | None) -> FaultPlan:
+    if value is None:
+        return FaultPlan()
+    if isinstance(value, FaultPlan):
+        return value
+    return FaultPlan(tuple(value))
+
+
+def _seconds(name: str, value: object, *, positive: bool = False) -> float:
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not (value > 0 if positive else value >= 0)
+    ):
+        raise InvalidPlanError(
+            f"{name}={value!r} is not valid; expected a finite number of seconds "
+            f"{'> 0' if positive else '>= 0'}"
+        )
+    return float(value)
+
+
+def _split_checks(
+    checks: Iterable[UserCheck],
+) -> tuple[list[Invariant], list[Eventually], list[Sometimes], list[Bound]]:
+    invariants, eventually, sometimes, bounds = [], [], [], []
+    seen: set[str] = set()
+    for check in checks:
+        name = check.label if isinstance(check, Bound) else check.name
+        if name in seen:
+            raise InvalidPlanError(f"two checks are named {name!r}; names must be unique")
+        seen.add(name)
+        if isinstance(check, Invariant):
+            invariants.append(check)
+        elif isinstance(check, Eventually):
+            eventually.append(check)
+        elif isinstance(check, Sometimes):
+            sometimes.append(check)
+        elif isinstance(check, Bound):
+            bounds.append(check)
+        else:
+            raise InvalidPlanError(
+                f"checks: {check!r} is not a check; expected chaos.Invariant, "
+                "chaos.Eventually, chaos.Sometimes or chaos.Bound"
+            )
+    return invariants, eventually, sometimes, bounds
+
+
+def _disabled(disable: Iterable[str]) -> frozenset[str]:
+    if isinstance(disable, str):
+        raise InvalidPlanError(f"disable={disable!r}: expected a list of check names")
+    names = frozenset(disable)
+    unknown = sorted(names - set(BUILTIN_CHECKS))
+    if unknown:
+        raise InvalidPlanError(
+            f"disable: unknown built-in check(s) {unknown}; the built-in checks are "
+            f"{', '.join(BUILTIN_CHECKS)}"
+        )
+    return names
+
+
+@attrs.frozen
+class _Options:
+    system: System
+    plan: FaultPlan
+    seed: int
+    duration: float
+    quiet_period: float
+    workload: Workload | None
+    checks: tuple[UserCheck, ...]
+    disable: frozenset[str]
+    swarm: bool
+    fault_points: bool
+    keep_trace: int | None
+    stop_timeout: float
+
+
+def _options(
+    system: System | Callable[[], Sequence[ChildSpec]],
+    plan: FaultPlan | Iterable[PlanItem] | None,
+    *,
+    seed: int,
+    duration: float,
+    quiet_period: float,
+    workload: Workload | None,
+    checks: Iterable[UserCheck],
+    disable: Iterable[str],
+    swarm: bool,
+    fault_points: bool,
+    keep_trace: int | None,
+    stop_timeout: float,
+) -> _Options:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InvalidPlanError(f"seed={seed!r} is not valid; expected an int >= 0")
+    if workload is not None and not callable(workload):
+        if isinstance(workload, str | bytes) or not all(isinstance(s, Send) for s in workload):
+            raise InvalidPlanError(
+                f"workload={workload!r} is not valid; expected a list of chaos.Send or an "
+                "async function of a chaos.Client"
+            )
+        workload = tuple(workload)
+    if keep_trace is not None and (not isinstance(keep_trace, int) or keep_trace < 0):
+        raise InvalidPlanError(f"keep_trace={keep_trace!r}: expected an int >= 0 or None (all)")
+    for name, flag in (("swarm", swarm), ("fault_points", fault_points)):
+        if not isinstance(flag, bool):
+            raise InvalidPlanError(f"{name}={flag!r}: expected True or False")
+    checks = tuple(checks)
+    _split_checks(checks)
+    return _Options(
+        system=_system(system),
+        plan=_plan(plan),
+        seed=seed,
+        duration=_seconds("duration", duration, positive=True),
+        quiet_period=_seconds("quiet_period", quiet_period),
+        workload=workload,
+        checks=checks,
+        disable=_disabled(disable),
+        swarm=swarm,
+        fault_points=fault_points,
+        keep_trace=keep_trace,
+        stop_timeout=_seconds("stop_timeout", stop_timeout, positive=True),
+    )
+
+
+def run(
+    system: System | Callable[[], Sequence[ChildSpec]],
+    plan: FaultPlan | Iterable[PlanItem] | None = None,
+    *,
+    seed: int = 0,
+    duration: float = 30.0,
+    quiet_period: float = 10.0,
+    workload: Workload | None = None,
+    checks: Iterable[UserCheck] = (),
+    disable: Iterable[str] = (),
+    swarm: bool = False,
+    fault_points: bool = True,
+    keep_trace: int | None = 200,
+    stop_timeout: float = 60.0,
+) -> RunReport:
+    """Run ``system`` under ``plan`` on virtual time, deterministically from ``seed``.
+
+    Makes its own ``trio.run`` with ``trio.testing.MockClock(autojump_threshold=0)``
+    and Trio's scheduler seeded, so the same arguments give the same run, event
+    for event (the same :attr:`RunReport.digest`), in any process. For use
+    inside a running Trio test, see :func:`run_async`.
+
+    The run: the system starts; during the fault window (``duration`` virtual
+    seconds) the faults act and the workload runs; at its end the faults heal
+    (hung and paused agents are released, partitions end); the workload goes on
+    for the ``quiet_period``; then it stops, the system settles, the
+    ``eventually`` checks are judged, and the system is shut down (within
+    ``stop_timeout`` virtual seconds, else cancelled).
+
+    Options (keyword-only):
+
+    - ``seed`` — the root seed: every random choice of the run derives from it.
+      Defaults to ``0``.
+    - ``duration`` — the fault window, in virtual seconds. Defaults to ``30.0``.
+    - ``quiet_period`` — virtual seconds after the heal before liveness is
+      judged. Defaults to ``10.0``.
+    - ``workload`` — a list of :class:`Send`, or ``async def workload(client)``
+      (a :class:`Client`). Defaults to none.
+    - ``checks`` — :class:`Invariant`, :class:`Eventually`, :class:`Sometimes`
+      and :class:`Bound` checks, on top of the built-in ones. Defaults to none.
+    - ``disable`` — names of built-in checks to turn off. Defaults to none.
+    - ``swarm`` — swarm mode: this seed keeps a random subset of the plan's fault
+      kinds and targets. Defaults to ``False``.
+    - ``fault_points`` — whether :func:`fault_point` may fire. Defaults to ``True``.
+    - ``keep_trace`` — trace lines kept in the report (``None``: all). The
+      digest always covers every line. Defaults to ``200``.
+    - ``stop_timeout`` — virtual seconds the final shutdown may take.
+      Defaults to ``60.0``.
+
+    Raises :class:`InvalidPlanError` for a bad argument, and :class:`ChaosError`
+    if the system cannot start. A failing check is not an exception: it is in
+    the report (``report.ok``, ``report.explain()``).
+    """
+    options = _options(
+        system,
+        plan,
+        seed=seed,
+        duration=duration,
+        quiet_period=quiet_period,
+        workload=workload,
+        checks=checks,
+        disable=disable,
+        swarm=swarm,
+        fault_points=fault_points,
+        keep_trace=keep_trace,
+        stop_timeout=stop_timeout,
+    )
+    check_trio_internals()
+    with seeded_scheduler(derive(options.seed, "scheduler")):
+        return trio.run(
+            functools.partial(_run, options),
+            clock=trio.testing.MockClock(autojump_threshold=0),
+        )
+
+
+async def run_async(
+    system: System | Callable[[], Sequence[ChildSpec]],
+    plan: FaultPlan | Iterable[PlanItem] | None = None,
+    *,
+    seed: int = 0,
+    duration: float = 30.0,
+    quiet_period: float = 10.0,
+    workload: Workload | None = None,
+    checks: Iterable[UserCheck] = (),
+    disable: Iterable[str] = (),
+    swarm: bool = False,
+    fault_points: bool = True,
+    keep_trace: int | None = 200,
+    stop_timeout: float = 60.0,
+) -> RunReport:
+    """:func:`run`, inside a running Trio program (a pytest-trio test).
+
+    The test must run on a virtual clock that jumps when idle (pytest-trio's
+    ``autojump_clock`` fixture, or ``trio.testing.MockClock(autojump_threshold=0)``).
+    Trio's scheduler is seeded from here on, so the run is deterministic given
+    what the test did before it; times in the report are relative to the call.
+    """
+    options = _options(
+        system,
+        plan,
+        seed=seed,
+        duration=duration,
+        quiet_period=quiet_period,
+        workload=workload,
+        checks=checks,
+        disable=disable,
+        swarm=swarm,
+        fault_points=fault_points,
+        keep_trace=keep_trace,
+        stop_timeout=stop_timeout,
+    )
+    clock = trio.lowlevel.current_clock()
+    if not isinstance(clock, trio.testing.MockClock) or clock.autojump_threshold != 0:
+        raise ChaosError(
+            "chaos.run_async() needs a virtual clock that jumps when idle: use pytest-trio's "
+            "autojump_clock fixture, or trio.run(..., clock=trio.testing.MockClock("
+            "autojump_threshold=0)); or call chaos.run() outside Trio"
+        )
+    check_trio_internals()
+    seed_scheduler(derive(options.seed, "scheduler"))
+    return await _run(options)
+
+
+async def _run(options: _Options) -> RunReport:
+    seed = options.seed
+    jido_trio.set_run_random(stream(seed, "jitter"))
+    ids = stream(seed, "ids")
+    if hasattr(jido_trio, "set_id_factory"):  # TODO(lead): drop the guard after the merge
+        jido_trio.set_id_factory(lambda: f"{ids.getrandbits(64):016x}")
+    plan, swarm_info = expand_plan(
+        options.plan, seed=seed, duration=options.duration, swarm=options.swarm
+    )
+    invariants, eventually, sometimes, bounds = _split_checks(options.checks)
+    engine = _Engine(
+        seed=seed,
+        plan=plan,
+        duration=options.duration,
+        quiet_period=options.quiet_period,
+        invariants=invariants,
+        eventually=eventually,
+        sometimes=sometimes,
+        bounds=bounds,
+        disabled=options.disable,
+        keep_trace=options.keep_trace,
+        fault_points=options.fault_points,
+    )
+    engine.t0 = trio.current_time()
+    token = _current_engine.set(engine)
+    try:
+        with (
+            jido_trio.attach_telemetry(engine.on_telemetry, events=list(_EVENTS)),
+            jido_trio.intercept(engine),
+        ):
+            results = await _drive(engine, options)
+    finally:
+        _current_engine.reset(token)
+    metrics = engine.metrics()
+    results.extend(engine.judge_bounds(metrics))
+    order = {"always": 0, "eventually": 1, "sometimes": 2, "bound": 3}
+    results.sort(key=lambda r: order[r.kind])
+    return RunReport(
+        seed=seed,
+        plan=plan,
+        duration=options.duration,
+        quiet_period=options.quiet_period,
+        faults=tuple(engine.records),
+        checks=tuple(results),
+        metrics=metrics,
+        digest=engine.trace.hash.hexdigest(),
+        events=engine.trace.count,
+        trace=tuple(engine.trace.lines),
+        swarm=swarm_info,
+    )
+
+
+async def _drive(engine: _Engine, options: _Options) -> list[Any]:
+    """The phases of a run; returns the checks judged along the way."""
+    system = options.system
+    results: list[Any] = []
+    async with trio.open_nursery() as nursery:
+
+        async def run_system(*, task_status: trio.TaskStatus[None]) -> None:
+            started = False
+            try:
+                async with jido_trio.open_supervisor(
+                    system.children(), name=system.name, **system.options
+                ) as sup:
+                    engine.sup = sup
+                    started = True
+                    task_status.started()
+                    await sup.wait()
+            except RestartIntensityError as exc:
+                if not started:
+                    raise
+                engine.system_error = exc
+                engine.event("system", system.name, f"escalated: {exc}")
+            except Exception as exc:
+                if not started:
+                    raise
+                engine.system_error = exc
+                engine.violate(
+                    "no_unexpected_crash",
+                    system.name,
+                    f"the root supervisor raised {type(exc).__name__}: {exc}",
+                )
+
+        try:
+            await nursery.start(run_system)
+        except Exception as exc:
+            raise ChaosError(f"the system did not start: {type(exc).__name__}: {exc}") from exc
+        engine.phase = "faults"
+        engine.event("phase", "-", "faults")
+        nursery.start_soon(engine.run_timeline)
+        workload_scope = trio.CancelScope()
+        client = Client(engine, stream(options.seed, "workload"))
+        engine.client = client
+        if options.workload is not None:
+            nursery.start_soon(_workload, options.workload, client, workload_scope, options)
+        await trio.sleep_until(engine.t0 + options.duration)
+        engine.heal_all()
+        await trio.sleep_until(engine.t0 + options.duration + options.quiet_period)
+        workload_scope.cancel()
+        await trio.testing.wait_all_tasks_blocked()
+        engine.phase = "settle"
+        engine.event("phase", "-", "settle")
+        results.extend(engine.judge_running())
+        for check in engine.user_eventually:
+            results.append(await _judge_eventually(engine, check, options))
+        engine.phase = "stop"
+        engine.client = None
+        engine.event("phase", "-", "stop")
+        sup = engine.sup
+        if sup is not None and not sup.closed:
+            with trio.move_on_after(options.stop_timeout) as stop:
+                await sup.shutdown()
+            if stop.cancelled_caught:
+                engine.violate(
+                    "no_unexpected_crash",
+                    system.name,
+                    f"the system did not shut down within {options.stop_timeout:g}s",
+                )
+        nursery.cancel_scope.cancel()
+    results.extend(engine.judge_stopped())
+    results[:0] = engine.always_results()
+    results.extend(engine.judge_sometimes())
+    return results
+
+
+async def _judge_eventually(engine: _Engine, check: Eventually, options: _Options) -> Any:
+    from ._checks import CheckResult
+
+    try:
+        verdict = check.predicate(engine.view)
+        if hasattr(verdict, "__await__"):
+            with trio.move_on_after(max(options.quiet_period, 5.0)) as scope:
+                verdict = await verdict
+            if scope.cancelled_caught:
+                return CheckResult(check.name, "eventually", "fail", "the predicate did not finish")
+    except Exception as exc:  # noqa: BLE001 - a predicate that raises is a failed check
+        return CheckResult(
+            check.name, "eventually", "fail", f"the predicate raised {type(exc).__name__}: {exc}"
+        )
+    if verdict is True:
+        return CheckResult(check.name, "eventually", "pass")
+    detail = verdict if isinstance(verdict, str) else f"returned {verdict!r}"
+    return CheckResult(check.name, "eventually", "fail", detail)
+
+
+async def _workload(
+    workload: Workload,
+    client: Client,
+    scope: trio.CancelScope,
+    options: _Options,
+) -> None:
+    with scope:
+        if callable(workload):
+            try:
+                await workload(client)
+            except Exception as exc:  # noqa: BLE001 - reported as a failed check, not a crash
+                client._engine.violate(
+                    "no_unexpected_crash",
+                    "chaos/workload",
+                    f"the workload raised {type(exc).__name__}: {exc} (use client.request() "
+                    "to get failures as values)",
+                )
+            return
+        end = options.duration + options.quiet_period
+        sends: list[tuple[float, int, Send]] = []
+        for i, send in enumerate(workload):
+            for t in send.times(end, stream(options.seed, f"workload:{i}")):
+                sends.append((t, i, send))
+        sends.sort(key=lambda s: (s[0], s[1]))
+        async with trio.open_nursery() as nursery:
+            for t, _, send in sends:
+                await trio.sleep_until(client._engine.t0 + t)
+                nursery.start_soon(_send, client, send)
+
+
+async def _send(client: Client, send: Send) -> None:
+    message = client.signal(send.signal, send.data)
+    if send.call:
+        await client.request(send.to, message, timeout=send.timeout)
+        return
+    # no agent has that name now (stopped for good): the trace shows it
+    with contextlib.suppress(ChaosError):
+        await client.cast(send.to, message)
+
+
+def check_determinism(
+    system: System | Callable[[], Sequence[ChildSpec]],
+    plan: FaultPlan | Iterable[PlanItem] | None = None,
+    **options: Any,
+) -> RunReport:
+    """Run twice with the same arguments (as :func:`run`) and compare the
+    traces event by event. Returns the report if they match; raises
+    :class:`NondeterminismError` naming the first event that differs."""
+    options["keep_trace"] = None
+    first = run(system, plan, **options)
+    second = run(system, plan, **options)
+    if first.digest == second.digest:
+        return first
+    for index in range(max(len(first.trace), len(second.trace))):
+        a = first.trace[index] if index < len(first.trace) else None
+        b = second.trace[index] if index < len(second.trace) else None
+        if a != b:
+            raise NondeterminismError(index, a, b, (first.digest, second.digest))
+    raise NondeterminismError(-1, None, None, (first.digest, second.digest))
