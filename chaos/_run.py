@@ -7,7 +7,7 @@ import contextlib
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import trio
@@ -207,6 +207,7 @@ def run(
     fault_points: bool = True,
     keep_trace: int | None = 200,
     stop_timeout: float = 60.0,
+    clock: Literal["virtual", "real"] = "virtual",
 ) -> RunReport:
     """Run ``system`` under ``plan`` on virtual time, deterministically from ``seed``.
 
@@ -241,6 +242,10 @@ def run(
       digest always covers every line. Defaults to ``200``.
     - ``stop_timeout`` — virtual seconds the final shutdown may take.
       Defaults to ``60.0``.
+    - ``clock`` — ``"virtual"`` (a ``MockClock`` that jumps when idle) or
+      ``"real"``: the run takes real time, for systems that do real I/O;
+      the scheduler is still seeded, but the run is no longer reproducible
+      event for event. Defaults to ``"virtual"``.
 
     Raises :class:`InvalidPlanError` for a bad argument, and :class:`ChaosError`
     if the system cannot start. A failing check is not an exception: it is in
@@ -260,11 +265,13 @@ def run(
         keep_trace=keep_trace,
         stop_timeout=stop_timeout,
     )
+    if clock not in ("virtual", "real"):
+        raise InvalidPlanError(f"clock={clock!r} is not valid; expected 'virtual' or 'real'")
     check_trio_internals()
     with seeded_scheduler(derive(options.seed, "scheduler")):
         return trio.run(
             functools.partial(_run, options),
-            clock=trio.testing.MockClock(autojump_threshold=0),
+            clock=trio.testing.MockClock(autojump_threshold=0) if clock == "virtual" else None,
         )
 
 
