@@ -307,4 +307,6 @@ def test_the_suite_runs_against_the_installed_packages() -> None:
         assert module.__file__ is not None
         installed = Path(module.__file__).resolve().parent
         assert installed.parent == site_packages, f"{module.__name__} from {installed}"
-        assert _files(installed) == _files(ROOT / module.__name__)
+        shipped, checkout = _files(installed), _files(ROOT / module.__name__)
+        lacks, extra = sorted(set(checkout) - set(shipped)), sorted(set(shipped) - set(checkout))
+        assert shipped == checkout, f"the wheel's {module.__name__} lacks {lacks}, adds {extra}"
