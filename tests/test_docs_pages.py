@@ -1,6 +1,7 @@
-"""Page-specific checks of the documentation, beside the blocks that test_docs.py
-runs on every page: the README's structure and links (and that CI runs the test
-command it gives), and that docs/agents.md covers every part of the runtime."""
+"""Checks of the documentation's text, beside the blocks that test_docs.py runs:
+every repository file a page names exists; the README's structure and links (and
+that CI runs the test command it gives); docs/agents.md covers every part of the
+runtime."""
 
 from __future__ import annotations
 
@@ -16,6 +17,33 @@ AGENTS_TEXT = (DOCS / "agents.md").read_text(encoding="utf-8")
 DOC_PAGES = [page for page in pages() if page != README]
 #: The comment line of .ci/run right above the README's test command.
 CI_MARKER = "# --- the README's test command, verbatim (keep in sync with README.md) ---"
+
+# -- every page ----------------------------------------------------------------------
+
+# a repository file named in backticks: `tests/test_docs.py`, `jido_trio/_server.py`
+_FILE = re.compile(r"`((?:tests|docs|benchmarks|jido_trio|chaos)/[\w/.-]+\.(?:py|md))`")
+
+
+@pytest.mark.parametrize("page", pages(), ids=[page.name for page in pages()])
+def test_page_names_only_files_that_exist(page: Path) -> None:
+    """Every repository file a page names in backticks (a test, a module, an
+    example) exists, so a page does not send its reader to a deleted file."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    missing = [
+        f"{page.relative_to(ROOT)}:{n}: {name} does not exist"
+        for n, line in enumerate(lines, 1)
+        for name in _FILE.findall(line)
+        if not (ROOT / name).is_file()
+    ]
+    if missing:
+        pytest.fail("\n".join(missing), False)
+
+
+def test_pages_name_repository_files() -> None:
+    """The file-name pattern finds the files the pages do name (guards the test above)."""
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages())
+    assert {"docs/examples/orchestrator.py", "jido_trio/_supervisor.py"} <= set(_FILE.findall(text))
+
 
 # -- README.md ---------------------------------------------------------------------
 
