@@ -1,6 +1,6 @@
-"""docs/telemetry.md cannot rot: its examples run and print what the page shows,
-and its event catalogue (and the one in docs/supervision.md) names exactly the
-events jido_trio emits, with exactly the ``data`` keys they carry."""
+"""docs/telemetry.md's event catalogue (and the one in docs/supervision.md) names
+exactly the events jido_trio emits, with exactly the ``data`` keys they carry.
+(Its examples run in test_docs.py, with every page's.)"""
 
 from __future__ import annotations
 
@@ -12,14 +12,7 @@ import attrs
 import pytest
 import trio
 import trio.testing
-from docs_examples import (
-    DOCS,
-    Example,
-    doc_examples,
-    parametrize_examples,
-    python_fences,
-    run_example,
-)
+from docs_examples import DOCS
 
 import jido_trio
 from jido_trio import (
@@ -36,7 +29,6 @@ from jido_trio import (
 from jido_trio._telemetry import EVENT_NAMES
 
 DOC = DOCS / "telemetry.md"
-EXAMPLES = doc_examples(DOC)
 
 # a catalogue row: | `event.name` | ... | keys |
 _ROW = re.compile(r"^\| `(?P<name>[a-z_]+\.[a-z_.]+)` \|.*\| (?P<keys>[^|]*) \|$", re.MULTILINE)
@@ -47,20 +39,6 @@ def catalogue(doc: Path) -> dict[str, set[str]]:
     """Event name -> documented ``data`` keys, from the tables of ``doc``."""
     text = doc.read_text(encoding="utf-8")
     return {m["name"]: set(_KEY.findall(m["keys"])) for m in _ROW.finditer(text)}
-
-
-def test_every_python_block_runs() -> None:
-    """Every python fence of the page is a runnable example (no fragments)."""
-    assert python_fences(DOC) == [""] * len(EXAMPLES)
-    assert len(EXAMPLES) == 3
-
-
-@parametrize_examples(EXAMPLES)
-def test_example_prints_its_output(example: Example, capsys: pytest.CaptureFixture[str]) -> None:
-    """The example runs to completion and prints exactly what the page shows (nothing,
-    if no ```text block follows it)."""
-    run_example(DOC, example)
-    assert capsys.readouterr().out == (example.output or "")
 
 
 def test_catalogue_names_every_event() -> None:

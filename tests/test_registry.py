@@ -424,7 +424,8 @@ def test_registry_matches_a_dict_model(ops: list[tuple[str, Any]]) -> None:
         tokens: list[Registration] = []
         # pending lookups: name, cancel scope, result box, expected value (None = waiting)
         pending: list[tuple[str, trio.CancelScope, list[Any]]] = []
-        expected: dict[int, Any] = {}
+        expected: dict[int, Any] = {}  # keyed by id(box): every box is kept alive below
+        popped: list[list[Any]] = []  # cancelled lookups' boxes, so no id is reused
         counter = 0
 
         async def waiter(name: str, scope: trio.CancelScope, box: list[Any]) -> None:
@@ -457,6 +458,7 @@ def test_registry_matches_a_dict_model(ops: list[tuple[str, Any]]) -> None:
                     nursery.start_soon(waiter, arg, scope, box)
                 elif kind == "cancel" and pending:
                     name, scope, box = pending.pop(arg % len(pending))
+                    popped.append(box)
                     if id(box) not in expected:
                         scope.cancel()
                 elif kind == "sleep":
