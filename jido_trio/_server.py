@@ -181,30 +181,57 @@ class _Reply:
         await trio.lowlevel.wait_task_rescheduled(self._abort)
 
 
+class _Wake:
+    """A server waiting for a message until its next timer is due: woken by
+    the run's deadline watcher, so a timed wait costs no cancel scope."""
+
+    __slots__ = ("deadline", "done", "mailbox", "task")
+
+    def __init__(self, deadline: float, mailbox: _Mailbox, task: trio.lowlevel.Task) -> None:
+        self.deadline = deadline
+        self.mailbox = mailbox
+        self.task = task
+        self.done = False
+
+    def expire(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        mailbox = self.mailbox
+        if mailbox._receiver is self.task:
+            mailbox._receiver = None
+            trio.lowlevel.reschedule(self.task)
+
+
+_Timed = _Reply | _Wake
+
+
 class _Deadlines:
-    """The pending ``call`` deadlines of one Trio run, in a heap, and the one
-    system task that expires them at exactly their deadline."""
+    """The pending deadlines of one Trio run (``call`` replies, and servers
+    waiting for their next timer), in a heap, and the one system task that
+    expires them at exactly their deadline, in (deadline, arrival) order.
+    Many agents due at the same instant cost one wake of the watcher."""
 
     def __init__(self) -> None:
-        self.heap: list[tuple[float, int, _Reply]] = []
+        self.heap: list[tuple[float, int, _Timed]] = []
         self.seq = 0
         self.scope: trio.CancelScope | None = None
-        trio.lowlevel.spawn_system_task(self._watch, name="jido_trio.call_deadlines")
+        trio.lowlevel.spawn_system_task(self._watch, name="jido_trio.deadlines")
 
-    def add(self, reply: _Reply) -> None:
+    def add(self, item: _Timed) -> None:
         self.seq += 1
         heap = self.heap
-        heapq.heappush(heap, (reply.deadline, self.seq, reply))
+        heapq.heappush(heap, (item.deadline, self.seq, item))
         scope = self.scope
-        if scope is not None and reply.deadline < scope.deadline:
-            scope.deadline = reply.deadline
+        if scope is not None and item.deadline < scope.deadline:
+            scope.deadline = item.deadline
 
-    def settle(self, reply: _Reply) -> None:
-        """Drop finished replies from the top of the heap. The watcher's own
+    def settle(self, item: _Timed) -> None:
+        """Drop finished items from the top of the heap. The watcher's own
         deadline is left as is (moving it costs as much as a call): it may
         wake once for nothing, then re-arms for the next live deadline."""
         heap = self.heap
-        if heap and heap[0][2] is reply:
+        if heap and heap[0][2] is item:
             while heap and heap[0][2].done:
                 heapq.heappop(heap)
 
@@ -220,7 +247,7 @@ class _Deadlines:
             self.scope = None
 
 
-_deadlines_var: trio.lowlevel.RunVar[_Deadlines] = trio.lowlevel.RunVar("jido_trio.call_deadlines")
+_deadlines_var: trio.lowlevel.RunVar[_Deadlines] = trio.lowlevel.RunVar("jido_trio.deadlines")
 
 
 def _deadlines() -> _Deadlines:
@@ -464,16 +491,29 @@ class _Mailbox:
         self._receiver = None
         return trio.lowlevel.Abort.SUCCEEDED
 
-    async def take(self) -> _Envelope | None:
-        """The next envelope, now in flight; waits for one. ``None`` when the
-        wait was interrupted (:meth:`interrupt`) with nothing to take."""
+    async def take(self, deadline: float = math.inf) -> _Envelope | None:
+        """The next envelope, now in flight; waits for one until ``deadline``.
+        ``None`` when the wait ended (the deadline came, or :meth:`interrupt`)
+        with nothing to take."""
         await trio.lowlevel.checkpoint_if_cancelled()
         env = self._pop()
         if env is not None:
             await trio.lowlevel.cancel_shielded_checkpoint()
             return env
-        self._receiver = trio.lowlevel.current_task()
-        await trio.lowlevel.wait_task_rescheduled(self._abort_take)
+        task = trio.lowlevel.current_task()
+        self._receiver = task
+        if deadline == math.inf:
+            await trio.lowlevel.wait_task_rescheduled(self._abort_take)
+            return self._pop()
+        wake = _Wake(deadline, self, task)
+        deadlines = _deadlines()
+        deadlines.add(wake)
+        try:
+            await trio.lowlevel.wait_task_rescheduled(self._abort_take)
+        finally:
+            if not wake.done:
+                wake.done = True
+                deadlines.settle(wake)
         return self._pop()
 
     def interrupt(self) -> None:
@@ -734,15 +774,14 @@ class _Server:
         incarnation = self.incarnation
         env: _Envelope | None
         while not self.stopping and self.stop_after is None:
-            # due timers join the back of the mailbox; if one is overdue, the
-            # mailbox is full and take returns at once
+            # due timers join the back of the mailbox, then the wait for a
+            # message lasts until the next timer is due; a timer still due
+            # means the mailbox is full, and take returns at once
             timers = mailbox.timers
+            deadline = math.inf
             if timers and not mailbox.fire_due(trio.current_time(), incarnation) and timers:
-                env = None
-                with trio.move_on_at(timers[0][0]):
-                    env = await mailbox.take()
-            else:
-                env = await mailbox.take()
+                deadline = timers[0][0]
+            env = await mailbox.take(deadline)
             if env is None:
                 continue
             if agent_telemetry_enabled():
