@@ -194,21 +194,55 @@ class _Call:
 
 
 class _Trace:
-    """The ordered trace: a running sha256 over every line, the line count,
-    and the last ``keep`` lines (all of them when ``keep`` is ``None``)."""
+    """The ordered trace: a running sha256 over every line (each followed by
+    a newline), the line count, and the last ``keep`` lines (all of them when
+    ``keep`` is ``None``). Lines are hashed in chunks: the digest is the same
+    as hashing them one by one, at a fraction of the cost."""
 
-    __slots__ = ("count", "hash", "lines")
+    __slots__ = ("_hash", "_pending", "count", "lines")
+
+    _CHUNK: Final = 512
 
     def __init__(self, keep: int | None) -> None:
-        self.hash = hashlib.sha256()
+        self._hash = hashlib.sha256()
+        self._pending: list[str] = []
         self.count = 0
         self.lines: deque[str] = deque(maxlen=keep)
 
     def add(self, line: str) -> None:
-        self.hash.update(line.encode())
-        self.hash.update(b"\n")
         self.count += 1
         self.lines.append(line)
+        pending = self._pending
+        pending.append(line)
+        if len(pending) >= self._CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._hash.update(("\n".join(self._pending) + "\n").encode())
+            self._pending.clear()
+
+    def digest(self) -> str:
+        """The sha256 (hex) of every line so far."""
+        self._flush()
+        return self._hash.hexdigest()
+
+
+class _StoreTap(Interceptor):
+    """The checkpoint hooks, installed only when the plan has store faults
+    (a hook that nobody installs costs nothing)."""
+
+    def __init__(self, engine: _Engine) -> None:
+        self.engine = engine
+
+    async def on_save(self, agent: AgentRef, new: Agent[Any], proceed: Any) -> None:
+        await self.engine.save(agent, new, proceed)
+
+    async def on_load(self, agent: AgentRef, proceed: Any) -> Agent[Any] | None:
+        return await self.engine.load(agent, proceed)
+
+
+_STORE_KINDS: Final = frozenset({"store_write_fail", "store_slow", "stale_load", "corrupt_load"})
 
 
 class _Engine(Interceptor):
@@ -241,6 +275,8 @@ class _Engine(Interceptor):
         self.fault_points = fault_points
         self.trace = _Trace(keep_trace)
         self.t0 = 0.0
+        self._stamp_time = math.nan
+        self._stamp = ""
         self.phase = "start"
         self.heal = trio.Event()
         self.view = SystemView(self)
@@ -285,6 +321,13 @@ class _Engine(Interceptor):
             (a.fault.versions for a in self.armed if a.kind == "stale_load"), default=0
         )
 
+    def interceptors(self) -> tuple[Interceptor, ...]:
+        """What to install for this run: the engine, and the checkpoint hooks
+        if the plan needs them."""
+        if any(a.kind in _STORE_KINDS for a in self.armed):
+            return (self, _StoreTap(self))
+        return (self,)
+
     def _index(self, armed: _Armed) -> None:
         kind = armed.kind
         fault = armed.fault
@@ -317,7 +360,13 @@ class _Engine(Interceptor):
         return trio.current_time() - self.t0
 
     def event(self, kind: str, path: str, detail: str = "") -> None:
-        self.trace.add(f"{self.now():.6f} {kind} {path} {detail}".rstrip())
+        now = trio.current_time()
+        if now != self._stamp_time:  # most events share their instant with the last one
+            self._stamp_time = now
+            self._stamp = f"{now - self.t0:.6f}"
+        self.trace.add(
+            f"{self._stamp} {kind} {path} {detail}" if detail else f"{self._stamp} {kind} {path}"
+        )
 
     def record(self, armed: _Armed, path: str, effect: str, *, hit: bool = True) -> None:
         record = FaultRecord(self.now(), armed.index, armed.kind, path, effect, hit)
@@ -564,7 +613,6 @@ class _Engine(Interceptor):
         depth = agent.queue_length + 1
         if depth > self.max_depth:
             self.max_depth = depth
-        self.event("signal", path, _describe(message))
         if isinstance(message, Signal):
             self.received(message, path)
         crash_after: _Armed | None = None
@@ -666,68 +714,6 @@ class _Engine(Interceptor):
             if met is True:
                 self.sometimes_met[check.name] = self.now()
 
-    async def on_save(self, agent: AgentRef, new: Agent[Any], proceed: Any) -> None:
-        path = agent.path
-        if self.phase == "faults":
-            for armed in self.save_faults:
-                if armed.active and armed.covers(path) and armed.roll():
-                    if armed.kind == "store_slow":
-                        self.record(armed, path, f"slowed a save by {armed.fault.seconds:g}s")
-                        await trio.sleep(armed.fault.seconds)
-                    else:
-                        self.record(armed, path, f"failed the save of version {new.version}")
-                        self.went_down(path, armed)
-                        raise InjectedStoreError(armed.index, armed.kind, path)
-        await proceed(new)
-        if self.keep_history > 1:
-            history = self.history.get(path)
-            if history is None:
-                history = self.history[path] = deque(maxlen=self.keep_history)
-            history.append(new)
-
-    async def on_load(self, agent: AgentRef, proceed: Any) -> Agent[Any] | None:
-        path = agent.path
-        active = self.phase == "faults"
-        if active:
-            for armed in self.load_faults:
-                if (
-                    armed.kind == "store_slow"
-                    and armed.active
-                    and armed.covers(path)
-                    and armed.roll()
-                ):
-                    self.record(armed, path, f"slowed a load by {armed.fault.seconds:g}s")
-                    await trio.sleep(armed.fault.seconds)
-        loaded: Agent[Any] | None = await proceed()
-        if active:
-            for armed in self.load_faults:
-                if armed.kind == "store_slow" or not (armed.active and armed.covers(path)):
-                    continue
-                if not armed.roll():
-                    continue
-                if armed.kind == "stale_load":
-                    history = list(self.history.get(path, ()))
-                    back = armed.fault.versions
-                    older = history[-1 - back] if len(history) > back else None
-                    self.record(
-                        armed,
-                        path,
-                        f"loaded version {older.version if older else 'initial'} "
-                        f"instead of {loaded.version if loaded else 'initial'}",
-                    )
-                    loaded = older
-                elif loaded is not None:  # corrupt_load
-                    if armed.fault.what == "version":
-                        loaded = attrs.evolve(loaded, version="corrupt")  # type: ignore[arg-type]
-                    elif armed.mutator is not None:
-                        loaded = attrs.evolve(loaded, state=armed.mutator(loaded.state, armed.rng))
-                    else:
-                        loaded = attrs.evolve(loaded, state=corrupt_state(loaded.state, armed.rng))
-                    self.record(armed, path, f"corrupted the loaded {armed.fault.what}")
-                else:
-                    self.record(armed, path, "missed: nothing to corrupt", hit=False)
-        return loaded
-
     async def on_deliver(
         self, source: AgentRef, target: str | None, signal: Signal, proceed: Any
     ) -> None:
@@ -790,6 +776,68 @@ class _Engine(Interceptor):
         await proceed(signal, delay=delay)
         if twice:
             await proceed(signal, delay=delay)
+
+    async def save(self, agent: AgentRef, new: Agent[Any], proceed: Any) -> None:
+        path = agent.path
+        if self.phase == "faults":
+            for armed in self.save_faults:
+                if armed.active and armed.covers(path) and armed.roll():
+                    if armed.kind == "store_slow":
+                        self.record(armed, path, f"slowed a save by {armed.fault.seconds:g}s")
+                        await trio.sleep(armed.fault.seconds)
+                    else:
+                        self.record(armed, path, f"failed the save of version {new.version}")
+                        self.went_down(path, armed)
+                        raise InjectedStoreError(armed.index, armed.kind, path)
+        await proceed(new)
+        if self.keep_history > 1:
+            history = self.history.get(path)
+            if history is None:
+                history = self.history[path] = deque(maxlen=self.keep_history)
+            history.append(new)
+
+    async def load(self, agent: AgentRef, proceed: Any) -> Agent[Any] | None:
+        path = agent.path
+        active = self.phase == "faults"
+        if active:
+            for armed in self.load_faults:
+                if (
+                    armed.kind == "store_slow"
+                    and armed.active
+                    and armed.covers(path)
+                    and armed.roll()
+                ):
+                    self.record(armed, path, f"slowed a load by {armed.fault.seconds:g}s")
+                    await trio.sleep(armed.fault.seconds)
+        loaded: Agent[Any] | None = await proceed()
+        if active:
+            for armed in self.load_faults:
+                if armed.kind == "store_slow" or not (armed.active and armed.covers(path)):
+                    continue
+                if not armed.roll():
+                    continue
+                if armed.kind == "stale_load":
+                    history = list(self.history.get(path, ()))
+                    back = armed.fault.versions
+                    older = history[-1 - back] if len(history) > back else None
+                    self.record(
+                        armed,
+                        path,
+                        f"loaded version {older.version if older else 'initial'} "
+                        f"instead of {loaded.version if loaded else 'initial'}",
+                    )
+                    loaded = older
+                elif loaded is not None:  # corrupt_load
+                    if armed.fault.what == "version":
+                        loaded = attrs.evolve(loaded, version="corrupt")  # type: ignore[arg-type]
+                    elif armed.mutator is not None:
+                        loaded = attrs.evolve(loaded, state=armed.mutator(loaded.state, armed.rng))
+                    else:
+                        loaded = attrs.evolve(loaded, state=corrupt_state(loaded.state, armed.rng))
+                    self.record(armed, path, f"corrupted the loaded {armed.fault.what}")
+                else:
+                    self.record(armed, path, "missed: nothing to corrupt", hit=False)
+        return loaded
 
     # ------------------------------------------------------------ FIFO check
     def sent(self, signal: Signal, link: tuple[str, str]) -> None:

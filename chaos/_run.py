@@ -351,7 +351,7 @@ async def _run(options: _Options) -> RunReport:
     try:
         with (
             jido_trio.attach_telemetry(engine.on_telemetry, events=list(_EVENTS)),
-            jido_trio.intercept(engine),
+            jido_trio.intercept(*engine.interceptors()),
         ):
             results = await _drive(engine, options)
     finally:
@@ -368,7 +368,7 @@ async def _run(options: _Options) -> RunReport:
         faults=tuple(engine.records),
         checks=tuple(results),
         metrics=metrics,
-        digest=engine.trace.hash.hexdigest(),
+        digest=engine.trace.digest(),
         events=engine.trace.count,
         trace=tuple(engine.trace.lines),
         swarm=swarm_info,
