@@ -49,6 +49,8 @@ from ._run import System as System
 from ._run import check_determinism as check_determinism
 from ._run import run as run
 from ._run import run_async as run_async
+from ._run import shrink as shrink
+from ._shrink import Shrunk as Shrunk
 from ._view import SystemView as SystemView
 from ._workload import Client as Client
 from ._workload import Send as Send

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import json
 import heapq
 import importlib
 import math
@@ -59,7 +60,7 @@ from ._checks import (
 )
 from ._errors import ChaosError, InjectedFault, InjectedStoreError
 from ._glob import matches
-from ._plan import FaultPlan, PlanItem
+from ._plan import FaultPlan, PlanItem, fault_to_dict
 from ._report import FaultRecord
 from ._seeds import stream
 from ._view import SystemView
@@ -137,6 +138,20 @@ def corrupt_state(state: Any, rng: random.Random) -> Any:
     name = fields[rng.randrange(len(fields))]
     object.__setattr__(broken, name, _break_value(getattr(state, name), rng))
     return broken
+
+
+def _fault_keys(plan: FaultPlan) -> list[tuple[PlanItem, str]]:
+    """Each fault with the name of its random stream: its own content (and
+    how many identical faults come before it), not its position, so removing
+    a fault from a plan (as shrinking does) leaves every other fault's draws
+    as they were."""
+    seen: Counter[str] = Counter()
+    out = []
+    for fault in plan.faults:
+        text = json.dumps(fault_to_dict(fault), sort_keys=True)
+        out.append((fault, f"fault:{text}#{seen[text]}"))
+        seen[text] += 1
+    return out
 
 
 class _Armed:
@@ -306,7 +321,9 @@ class _Engine(Interceptor):
         self.points: dict[str, tuple[bool, random.Random]] = {}
         self.point_hits: Counter[str] = Counter()
         self.sometimes_met: dict[str, float] = {}
-        self.armed = [_Armed(i, f, stream(seed, f"fault:{i}")) for i, f in enumerate(plan.faults)]
+        self.armed = [
+            _Armed(i, fault, stream(seed, key)) for i, (fault, key) in enumerate(_fault_keys(plan))
+        ]
         self.on_signal_faults: list[_Armed] = []
         self.on_deliver_faults: list[_Armed] = []
         self.partitions: list[_Armed] = []

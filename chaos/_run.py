@@ -25,9 +25,10 @@ from ._plan import FaultPlan, PlanItem
 from ._points import _engine as _current_engine
 from ._report import RunReport
 from ._seeds import derive, stream
+from ._shrink import Shrunk, shrink_plan
 from ._workload import Client, Send, Workload
 
-__all__ = ["System", "check_determinism", "run", "run_async"]
+__all__ = ["System", "check_determinism", "run", "run_async", "shrink"]
 
 
 def _children(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
@@ -527,3 +528,44 @@ def check_determinism(
         if a != b:
             raise NondeterminismError(index, a, b, (first.digest, second.digest))
     raise NondeterminismError(-1, None, None, (first.digest, second.digest))
+
+
+def shrink(
+    system: System | Callable[[], Sequence[ChildSpec]],
+    plan: FaultPlan | Iterable[PlanItem] | None,
+    *,
+    seed: int,
+    fails: Callable[[RunReport], bool] | None = None,
+    max_runs: int = 300,
+    **options: Any,
+) -> Shrunk:
+    """Reduce a failing plan to a minimal one that still fails the same way.
+
+    Runs ``plan`` with ``seed`` (as :func:`run`, with the same ``options``);
+    its concrete plan (generators expanded, swarm applied) is then shrunk:
+    faults are removed (delta debugging), then each remaining fault is
+    simplified (default parameters, earlier times), keeping every step after
+    which a run still fails. ``fails(report)`` decides what "fails the same
+    way" means; by default, one of the checks the first run failed fails.
+    Returns a :class:`Shrunk` (``.plan``, ``.report``, ``.runs``). Raises
+    :class:`ChaosError` if the first run does not fail.
+    """
+    if not isinstance(max_runs, int) or isinstance(max_runs, bool) or max_runs < 1:
+        raise InvalidPlanError(f"max_runs={max_runs!r} is not valid; expected an int >= 1")
+    first = run(system, plan, seed=seed, **options)
+    options = {**options, "swarm": False}
+
+    def run_plan(candidate: FaultPlan) -> RunReport:
+        return run(system, candidate, seed=seed, **options)
+
+    if fails is None:
+        names = {c.name for c in first.failures}
+        if not names:
+            raise ChaosError(
+                f"the plan does not fail with seed {seed}: every check held, nothing to shrink"
+            )
+
+        def fails(report: RunReport) -> bool:
+            return any(c.name in names for c in report.failures)
+
+    return shrink_plan(run_plan, first.plan, fails=fails, max_runs=max_runs)

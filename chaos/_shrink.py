@@ -1,0 +1,170 @@
+"""Shrinking: reduce a failing fault plan to a minimal one that still fails.
+
+Runs are deterministic (the same seed and plan give the same run) and each
+fault draws from a random stream named after its own content, so removing a
+fault leaves the others' behaviour unchanged: a plan can be shrunk like a
+test case. First delta debugging (Zeller's ddmin) over the faults, then each
+remaining fault is simplified field by field (defaults, earlier and rounder
+times), keeping every step that still fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from ._errors import ChaosError
+from ._plan import FaultPlan, PlanItem, RandomFaults
+from ._report import RunReport
+
+__all__ = ["Shrunk", "shrink_plan"]
+
+
+@attrs.frozen
+class Shrunk:
+    """The result of shrinking.
+
+    Attributes:
+        plan: the minimal failing plan.
+        report: the report of its (failing) run.
+        original: the report of the plan shrinking started from.
+        runs: how many runs shrinking took.
+        exhausted: whether it stopped at ``max_runs`` before it was done.
+    """
+
+    plan: FaultPlan
+    report: RunReport
+    original: RunReport
+    runs: int
+    exhausted: bool = False
+
+
+class _Budget(Exception):
+    """max_runs reached."""
+
+
+def _simpler(fault: PlanItem) -> list[PlanItem]:
+    """Candidate simplifications of one fault, simplest first."""
+    if isinstance(fault, RandomFaults):
+        return []
+    out: list[PlanItem] = []
+    cls = type(fault)
+    defaults = {
+        f.name: f.default
+        for f in attrs.fields(cls)
+        if f.default is not attrs.NOTHING and not isinstance(f.default, attrs.Factory)  # type: ignore[arg-type]
+    }
+    for name, default in defaults.items():
+        if name in ("at", "target", "source"):
+            continue
+        if getattr(fault, name) != default:
+            try:
+                out.append(attrs.evolve(fault, **{name: default}))
+            except (ValueError, TypeError):
+                continue
+    at = float(fault.at)
+    for earlier in (0.0, float(int(at)), round(at, 1)):
+        if earlier < at:
+            try:
+                out.append(attrs.evolve(fault, at=earlier))
+            except (ValueError, TypeError):
+                continue
+    return out
+
+
+def shrink_plan(
+    run_plan: Callable[[FaultPlan], RunReport],
+    plan: FaultPlan,
+    *,
+    fails: Callable[[RunReport], bool] | None = None,
+    max_runs: int = 300,
+) -> Shrunk:
+    """Shrink ``plan`` (concrete) with ``run_plan`` (one deterministic run of a
+    plan). ``fails(report)`` says whether a run still fails *the same way*;
+    by default: one of the checks the original run failed fails again."""
+    if not plan.concrete:
+        raise ChaosError("shrink a concrete plan: expand its RandomFaults first (report.plan)")
+    original = run_plan(plan)
+    if fails is None:
+        names = {c.name for c in original.failures}
+        if not names:
+            raise ChaosError(
+                "this plan does not fail with this seed: there is nothing to shrink "
+                f"(every check held; digest {original.digest[:12]})"
+            )
+
+        def fails(report: RunReport) -> bool:
+            return any(c.name in names for c in report.failures)
+
+    elif not fails(original):
+        raise ChaosError("this plan does not fail (by the given predicate): nothing to shrink")
+    runs = 1
+    best = original
+    cache: dict[tuple[PlanItem, ...], bool] = {tuple(plan.faults): True}
+
+    def test(faults: Sequence[PlanItem]) -> bool:
+        nonlocal runs, best
+        key = tuple(faults)
+        if key in cache:
+            return cache[key]
+        if runs >= max_runs:
+            raise _Budget
+        runs += 1
+        report = run_plan(FaultPlan(key))
+        failed = fails(report)
+        cache[key] = failed
+        if failed and len(key) <= len(best.plan.faults):
+            best = report
+        return failed
+
+    current = list(plan.faults)
+    exhausted = False
+    try:
+        current = _ddmin(current, test)
+        changed = True
+        while changed:
+            changed = False
+            for i in range(len(current)):
+                for candidate in _simpler(current[i]):
+                    trial = [*current[:i], candidate, *current[i + 1 :]]
+                    if test(trial):
+                        current = trial
+                        changed = True
+                        break
+    except _Budget:
+        exhausted = True
+    final = tuple(current)
+    if tuple(best.plan.faults) != final:
+        best = run_plan(FaultPlan(final))
+        runs += 1
+    return Shrunk(FaultPlan(final), best, original, runs, exhausted)
+
+
+def _ddmin(items: list[Any], test: Callable[[Sequence[Any]], bool]) -> list[Any]:
+    """Zeller's ddmin: a 1-minimal sublist of ``items`` for which ``test`` holds."""
+    if not items:
+        return items
+    if test([]):
+        return []
+    n = 2
+    while len(items) >= 2:
+        size = len(items) // n
+        chunks = [items[i : i + size] for i in range(0, len(items), size)] if size else [items]
+        reduced = False
+        for chunk in chunks:
+            if test(chunk):
+                items, n, reduced = chunk, 2, True
+                break
+        if not reduced:
+            for i in range(len(chunks)):
+                rest = [x for j, c in enumerate(chunks) if j != i for x in c]
+                if test(rest):
+                    items, n, reduced = rest, max(n - 1, 2), True
+                    break
+        if not reduced:
+            if n >= len(items):
+                break
+            n = min(len(items), n * 2)
+    return items
