@@ -21,9 +21,9 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
-import json
 import heapq
 import importlib
+import json
 import math
 import random
 from collections import Counter, deque
