@@ -59,6 +59,7 @@ from ._store import CheckpointStore
 from ._supervisor import (
     ChildContext,
     ChildSpec,
+    Supervisor,
     check_supervisor_options,
     current_child,
     open_supervisor,
@@ -600,27 +601,6 @@ class _Mailbox:
 # -- one incarnation ----------------------------------------------------------------
 
 
-class _Cont:
-    """The directives of a message still to run when the agent's own
-    supervisor must be opened first (its first ``SpawnAgent``)."""
-
-    __slots__ = ("at", "directives", "env", "handling", "result")
-
-    def __init__(
-        self,
-        directives: tuple[Any, ...],
-        at: int,
-        env: _Envelope | None,
-        result: Any,
-        handling: tuple[Message, str | None] | None,
-    ) -> None:
-        self.directives = directives
-        self.at = at
-        self.env = env
-        self.result = result
-        self.handling = handling
-
-
 def _reason(error: JidoError) -> DeadLetterReason:
     if isinstance(error, UnroutableSignalError):
         return "unroutable"
@@ -635,8 +615,8 @@ class _Server:
     """One incarnation of an agent: made by each (re)start, gone at its exit."""
 
     __slots__ = (
-        "blocked",
         "child",
+        "children",
         "incarnation",
         "mailbox",
         "ref",
@@ -651,10 +631,10 @@ class _Server:
         self.mailbox = ref._mailbox
         self.child = child
         self.incarnation = incarnation
-        self.sup: Any = None  # the agent's own Supervisor, opened on its first SpawnAgent
+        self.sup: Supervisor | None = None  # the agent's own, opened by its first SpawnAgent
+        self.children: tuple[trio.CancelScope, trio.Event] | None = None  # its host task
         self.stopping = False
         self.stop_after: str | None = None
-        self.blocked: deque[_Cont] | None = None
         self.taken_at = 0.0
 
     # ------------------------------------------------------------- lifecycle
@@ -680,20 +660,20 @@ class _Server:
             )
         task_status.started(ref)
         try:
-            if await self.loop():
-                async with open_supervisor(**(ref._children_options or {})) as sup:
-                    self.sup = sup
-                    await self.drain()
-                    await self.loop()
-                    await sup.shutdown()
+            await self.loop()
+            if self.sup is not None:
+                await self.sup.shutdown()  # the agent's children first, within their grace
         finally:
-            self.sup = None
+            exc = sys.exc_info()[1]
             inflight = mailbox.inflight
             mailbox.inflight = None
             if inflight is not None and not inflight.done:
                 # crashed, was killed or was stopped while processing it; a
                 # state it committed stays committed.
-                mailbox.dead_letter(inflight, *self.exit_cause(sys.exc_info()[1]))
+                mailbox.dead_letter(inflight, *self.exit_cause(exc))
+            self.close_children()
+            await self.wait_children()
+            self.sup = None
         if self.stop_after is not None and self.stop_after != "normal":
             raise AgentStopError(ref._path, self.stop_after)
 
@@ -708,9 +688,11 @@ class _Server:
     ) -> tuple[DeadLetterReason, BaseException | None]:
         """The dead-letter reason and error for the message in hand at exit."""
         if isinstance(exc, trio.Cancelled):
-            kill_reason = self.child._kill_reason
-            if kill_reason is not None:
-                return "crashed", ChildKilled(self.child.path, kill_reason)
+            child = self.child
+            if child._failure is not None:
+                return "crashed", child._failure  # its own supervisor gave up
+            if child._kill_reason is not None:
+                return "crashed", ChildKilled(child.path, child._kill_reason)
             return "agent_stopped", None  # shutdown grace ran out, or cancelled
         return "crashed", exc
 
@@ -766,10 +748,8 @@ class _Server:
         return loaded
 
     # ------------------------------------------------------------------ loop
-    async def loop(self) -> bool:
-        """Serve messages until stopped. Returns ``True`` when a ``SpawnAgent``
-        needs the agent's own supervisor, which the caller opens before
-        draining the held directives (:meth:`drain`) and calling again."""
+    async def loop(self) -> None:
+        """Serve messages, one at a time, until stopped."""
         mailbox = self.mailbox
         incarnation = self.incarnation
         env: _Envelope | None
@@ -792,20 +772,51 @@ class _Server:
             else:
                 env.handled = True
                 await self.process(env.message, env)
-            if self.blocked:
-                return True
             mailbox.inflight = None
-        return False
 
-    async def drain(self) -> None:
-        """Run the directives held for the agent's own supervisor, in order."""
-        blocked = self.blocked
-        while blocked:
-            cont = blocked.popleft()
-            await self.run_directives(
-                cont.directives, cont.at, cont.env, cont.result, cont.handling
-            )
-        self.mailbox.inflight = None
+    # ---------------------------------------------- the agent's own supervisor
+    async def open_children(self) -> Supervisor:
+        """Open the supervisor of the agent's ``SpawnAgent`` children, on its
+        first spawn. Most agents never spawn, so none is opened up front; and
+        as a nursery cannot be opened around code that is already running, it
+        is hosted by a task of its own, started in the nursery the agent runs
+        in, with the agent's context (so it takes the agent's path and sits
+        under it in the tree). It lives no longer than this incarnation: a
+        normal exit shuts it down, a crash or a kill cancels it, and the
+        incarnation waits for it either way. If it gives up (its children
+        exceeded its intensity), the agent crashes with its error."""
+        ref = self.ref
+        child = self.child
+        scope = trio.CancelScope()
+        done = trio.Event()
+        self.children = (scope, done)
+
+        async def host(*, task_status: trio.TaskStatus[Supervisor]) -> None:
+            try:
+                with scope:
+                    async with open_supervisor(**(ref._children_options or {})) as sup:
+                        task_status.started(sup)
+                        await sup.wait()
+            except Exception as exc:  # noqa: BLE001 - the agent crashes with it instead
+                child._fail(exc)
+            finally:
+                done.set()
+
+        self.sup = await child._host().start(host, name=child.path)  # a task of the agent
+        return self.sup
+
+    def close_children(self) -> None:
+        """End the children's host task, if any (cancelled if still running);
+        the incarnation's end waits for it in :meth:`run`'s ``finally``."""
+        children = self.children
+        if children is not None:
+            children[0].cancel()
+
+    async def wait_children(self) -> None:
+        children = self.children
+        if children is not None:
+            with trio.CancelScope(shield=True):  # cleanup: nothing may outlive the agent
+                await children[1].wait()
 
     async def intercepted(self, hooks: tuple[Interceptor, ...], env: _Envelope) -> None:
         ref = self.ref
@@ -860,10 +871,7 @@ class _Server:
             return
         await self.commit(outcome.agent, chain)
         handling = (message, outcome.action) if tel else None
-        if self.blocked:  # directives of earlier copies wait for the supervisor
-            self.blocked.append(_Cont(outcome.directives, 0, env, outcome.result, handling))
-            return
-        await self.run_directives(outcome.directives, 0, env, outcome.result, handling)
+        await self.run_directives(outcome.directives, env, outcome.result, handling)
 
     async def commit(self, new: Agent[Any], chain: _Chain | None) -> None:
         ref = self.ref
@@ -899,22 +907,12 @@ class _Server:
     async def run_directives(
         self,
         directives: tuple[Any, ...],
-        at: int,
         env: _Envelope | None,
         result: Any,
         handling: tuple[Message, str | None] | None,
     ) -> None:
-        """Carry out ``directives[at:]``, then count the message as processed.
-        A ``SpawnAgent`` before the agent has its own supervisor holds the
-        rest (and every later copy of the message) until it is opened."""
-        while at < len(directives):
-            directive = directives[at]
-            if self.sup is None and isinstance(directive, SpawnAgent):
-                if self.blocked is None:
-                    self.blocked = deque()
-                self.blocked.append(_Cont(directives, at, env, result, handling))
-                return
-            at += 1
+        """Carry out ``directives``, then count the message as processed."""
+        for directive in directives:
             try:
                 await self.directive(directive)
             except JidoError as exc:
@@ -962,7 +960,10 @@ class _Server:
             signal = Signal(directive.type, directive.data, source=ref.path, id="")
             self.mailbox.schedule(trio.current_time() + directive.delay, signal)
         elif isinstance(directive, SpawnAgent):
-            await self.sup.start_child(
+            sup = self.sup
+            if sup is None:
+                sup = await self.open_children()
+            await sup.start_child(
                 agent_spec(
                     directive.id,
                     directive.agent,

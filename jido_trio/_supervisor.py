@@ -339,6 +339,7 @@ class ChildContext(metaclass=NoPublicConstructor):
         "_due",
         "_error",
         "_exit_reason",
+        "_failure",
         "_incarnation",
         "_kill_reason",
         "_order",
@@ -365,6 +366,7 @@ class ChildContext(metaclass=NoPublicConstructor):
         self._scope: trio.CancelScope | None = None
         self._value: Any = None
         self._kill_reason: str | None = None
+        self._failure: BaseException | None = None  # the crash a kill stands for
         self._exit_reason: str | None = None
         self._error: BaseException | None = None
         self._due = 0.0
@@ -434,6 +436,20 @@ class ChildContext(metaclass=NoPublicConstructor):
             if self._kill_reason is None:
                 self._kill_reason = reason
             self._scope.cancel()
+
+    def _fail(self, error: BaseException) -> None:
+        """Crash the child from outside its task with ``error`` (a task the
+        child owns elsewhere failed): a kill whose exit error is ``error``."""
+        if self._state in (_State.STARTING, _State.RUNNING) and self._failure is None:
+            self._failure = error
+            self._kill(f"{type(error).__name__}: {error}")
+
+    def _host(self) -> trio.Nursery:
+        """The nursery the child's task runs in (its supervisor's), for a task
+        the child owns that must not sit inside the child's own task."""
+        nursery = self._supervisor._nursery
+        assert nursery is not None
+        return nursery
 
     def _info(self) -> ChildInfo:
         return ChildInfo(
@@ -824,6 +840,7 @@ class Supervisor(metaclass=NoPublicConstructor):
         child._set_state(_State.STARTING)
         child._incarnation += 1
         child._kill_reason = None
+        child._failure = None
         child._exit_reason = None
         child._error = None
         child._value = None
@@ -895,7 +912,7 @@ class Supervisor(metaclass=NoPublicConstructor):
             status.resolve(error=err)
             return
         if scope.cancelled_caught and child._kill_reason is not None and error is None:
-            error = ChildKilled(child._path, child._kill_reason)
+            error = child._failure or ChildKilled(child._path, child._kill_reason)
         self._exited(child, error, reported=True)
 
     def _abandoned(self, child: ChildContext, exc: BaseException | None) -> None:
@@ -937,8 +954,11 @@ class Supervisor(metaclass=NoPublicConstructor):
         child._error = error
         if not reported or stopping or self._closing:
             # no decision to make: a failed start, a stop the supervisor asked
-            # for, or an exit while it shuts down (its _stop_all settles it)
-            child._set_state(_State.STOPPED)
+            # for, or an exit while it shuts down (its _stop_all settles it).
+            # A sibling stopped to be restarted with its group is due to be
+            # restarted from now on, while the rest of the group stops.
+            regroup = stopping and child._regroup and not self._closing
+            child._set_state(_State.RESTARTING if regroup else _State.STOPPED)
             if telemetry_enabled():
                 emit(
                     "child.exited" if reported else "child.start_failed",
@@ -1065,13 +1085,16 @@ class Supervisor(metaclass=NoPublicConstructor):
             except trio.EndOfChannel:
                 return
             if isinstance(event, _Op):
-                async with self._lock:
-                    try:
-                        await event.fn()
-                    except Exception as exc:  # noqa: BLE001 - handed to the caller
-                        event.error = exc
-                    finally:
-                        event.done.set()
+                # the caller waits for done, even if this task is cancelled
+                # before it gets the lock (the supervisor is going away)
+                try:
+                    async with self._lock:
+                        try:
+                            await event.fn()
+                        except Exception as exc:  # noqa: BLE001 - handed to the caller
+                            event.error = exc
+                finally:
+                    event.done.set()
                 continue
             if event is _SHUTDOWN:
                 async with self._lock:
@@ -1222,6 +1245,7 @@ class Supervisor(metaclass=NoPublicConstructor):
         self._failure = failure
         self._closing = True
         child._set_state(_State.STOPPED)
+        self._final(child)  # stopped for good now, not once its siblings are
         if telemetry_enabled():
             emit(
                 "supervisor.escalated",

@@ -102,14 +102,24 @@ async def test_a_failed_checkpoint_load_releases_the_name(
     assert trio.current_time() == 0.0
 
 
-async def test_a_bad_initial_state_releases_the_name(
+def test_a_bad_state_mapping_is_rejected_where_it_is_written() -> None:
+    """agent_spec(state=<mapping that does not structure>) fails at once, naming the path."""
+    with pytest.raises(
+        InvalidStateError,
+        match=r"^agent_spec\('tally'\): state= is not a valid Box: (?s:.*)n: expected int @ \$\.n",
+    ):
+        agent_spec("tally", BOX, state={"n": "x"})
+
+
+async def test_an_initial_state_that_fails_at_start_releases_the_name(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """A start whose state= mapping does not structure frees the name; a retry starts."""
+    """A start whose initial state cannot be built frees the name; a retry starts."""
+    broken = AgentDef("box", Box, [note], initial=lambda agent_id: "not a Box")  # type: ignore[arg-type, return-value]
     async with open_supervisor() as sup:
-        spec = agent_spec("tally", BOX, state={"n": "x"})
+        spec = agent_spec("tally", broken)
         ref = spec_ref(spec)
-        with pytest.raises(InvalidStateError, match=r"n: expected int @ \$\.n"):
+        with pytest.raises(InvalidStateError, match=r"initial\('tally'\) returned 'not a Box'"):
             await sup.start_child(spec)
         assert sup.which_children() == []
         assert whereis("tally") is None
