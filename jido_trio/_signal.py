@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._convert import key_segment
 from ._errors import InvalidArgumentError, InvalidRouteError, InvalidSignalError
 
 __all__ = ["Router", "Signal", "check_signal_type"]
@@ -138,8 +139,9 @@ def _check_signal_dict(data: object) -> list[str]:
         time = data["time"]
         if isinstance(time, bool) or not isinstance(time, int | float | None):
             errors.append("time: expected float or None @ $.time")
-    for key in sorted(str(k) for k in data.keys() - _KEYS):
-        errors.append(f"{key}: unknown field @ $.{key}")
+    # Keys may be of any hashable type: sort their path segments, not the keys.
+    for segment in sorted(key_segment(key) for key in data.keys() - _KEYS):
+        errors.append(f"{segment.removeprefix('.')}: unknown field @ ${segment}")
     return errors
 
 

@@ -148,6 +148,16 @@ def test_from_dict_minimal() -> None:
             ["alpha: unknown field @ $.alpha", "zeta: unknown field @ $.zeta"],
         ),
         ([("type", "a")], ["signal: expected a mapping, got list @ $"]),
+        (
+            {"type": "a", 1: 0, None: 0, (1,): 0, "a b": 0, "zeta": 0},
+            [
+                "zeta: unknown field @ $.zeta",
+                "['a b']: unknown field @ $['a b']",
+                "[(1,)]: unknown field @ $[(1,)]",
+                "[1]: unknown field @ $[1]",
+                "[None]: unknown field @ $[None]",
+            ],
+        ),
     ],
 )
 def test_from_dict_errors(data: Any, errors: list[str]) -> None:
