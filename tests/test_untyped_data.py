@@ -125,17 +125,37 @@ orders: st.SearchStrategy[Any] = st.builds(
 )
 
 
+def well_formed(line: str, root: str, label: str) -> bool:
+    """Whether ``line`` is ``field: problem @ path``, with ``path`` under ``root`` and
+    ``field`` the path below it (``label`` for the root itself). A key may itself hold
+    `` @ $``, so try each place the path could start."""
+    at = line.find(f" @ {root}")
+    while at != -1:
+        head, path = line[:at], line[at + 3 :]
+        field = path[len(root) :].removeprefix(".") or label
+        if head.startswith(f"{field}: ") and len(head) > len(field) + 2:
+            return True
+        at = line.find(f" @ {root}", at + 1)
+    return False
+
+
 def check_lines(errors: tuple[str, ...], root: str, label: str) -> None:
-    """Each line is ``field: problem @ path`` on one line, with ``path`` under
-    ``root`` and ``field`` the path below it (``label`` for the root itself)."""
+    """There is at least one line, and each is one well-formed line."""
     assert errors
     for line in errors:
         assert "\n" not in line, line
-        head, _, path = line.rpartition(" @ ")
-        assert path.startswith(root), line
-        field = path[len(root) :].removeprefix(".") or label
-        assert head.startswith(f"{field}: "), line
-        assert len(head) > len(field) + 2, line
+        assert well_formed(line, root, label), line
+
+
+def test_well_formed_lines() -> None:
+    """The line check of the properties below accepts the lines it should, even with
+    `` @ `` in a key, and rejects malformed ones."""
+    assert well_formed("[' @ ']: unknown field @ $[' @ ']", "$", "state")
+    assert well_formed("state: expected a mapping, got list @ $", "$", "state")
+    assert well_formed("a.b: expected int @ $.data.a.b", "$.data", "data")
+    assert not well_formed("a.b: expected int @ $.data.a.c", "$.data", "data")
+    assert not well_formed("a.b: @ $.data.a.b", "$.data", "data")
+    assert not well_formed("a.b: expected int", "$.data", "data")
 
 
 @given(data=st.one_of(orders, mappings, values))
