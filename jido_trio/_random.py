@@ -95,7 +95,7 @@ def new_signal_id() -> str:
         factory = _id_factory.get()
         if factory is not None:
             value = factory()
-            if type(value) is not str or not value:
+            if not isinstance(value, str) or not value:
                 raise InvalidSignalError(
                     f"the id factory {factory!r} (set with set_id_factory) returned "
                     f"{value!r}; expected a non-empty str"
