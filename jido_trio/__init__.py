@@ -60,6 +60,7 @@ from ._errors import UnroutableSignalError as UnroutableSignalError
 from ._intercept import Interceptor as Interceptor
 from ._intercept import intercept as intercept
 from ._random import run_random as run_random
+from ._random import set_id_factory as set_id_factory
 from ._random import set_run_random as set_run_random
 from ._registry import Registration as Registration
 from ._registry import Registry as Registry

@@ -1,6 +1,12 @@
 """The strict cattrs converter that agents structure untyped data with, and the
 ``field: problem @ $.path`` lines their errors carry.
 
+Paths: an attribute, or a key that is a ``str`` identifier, is ``.name``; any
+other key is ``[repr(key)]`` (``$.data[2]``, ``$.data['a b']``,
+``$.data[None]``), as cattrs writes mapping keys; a list index is ``[i]``.
+``field`` is the path below the root, without its leading dot
+(``lines[0].sku``, ``[2]``).
+
 No converter lives at module level: :func:`make_converter` builds a new one for
 each agent definition (STYLE: no global mutable singletons).
 """
@@ -17,7 +23,7 @@ import cattrs
 from cattrs import transform_error
 from cattrs.errors import ForbiddenExtraKeysError
 
-__all__ = ["StructureHook", "make_converter", "structure_lines"]
+__all__ = ["StructureHook", "key_segment", "make_converter", "structure_lines"]
 
 StructureHook = Callable[[Any, Any], Any]
 
@@ -97,11 +103,22 @@ def _type_name(tp: object) -> str:
     return repr(tp).replace("typing.", "")
 
 
+def key_segment(key: object) -> str:
+    """The path segment of a mapping key: ``.name`` for a str identifier, else
+    ``[repr(key)]`` (so a non-str key never breaks a path, nor sorting)."""
+    if isinstance(key, str) and key.isidentifier():
+        return f".{key}"
+    return f"[{key!r}]"
+
+
 def _format(exc: BaseException, tp: Any) -> str:
-    """Format one leaf exception as (sub-path, message) items for ``_lines``."""
+    """Format one leaf exception as (sub-path, message) items for ``_lines``;
+    a sub-path is ``""`` or a path suffix (``.name``, ``[2]``)."""
     items: list[tuple[str, str]]
     if isinstance(exc, ForbiddenExtraKeysError):
-        items = [(key, "unknown field") for key in sorted(exc.extra_fields)]
+        # Keys may be of any hashable type: sort their segments, not the keys.
+        segments = sorted(key_segment(key) for key in exc.extra_fields)
+        items = [(segment, "unknown field") for segment in segments]
     elif isinstance(exc, _StrictTypeError):
         items = [("", str(exc))]
     elif isinstance(exc, KeyError):
@@ -112,7 +129,7 @@ def _format(exc: BaseException, tp: Any) -> str:
         # Raised by the class's __init__: an attrs validator or converter.
         message = str(exc)
         match = _VALIDATOR_FIELD.match(message)
-        items = [(match[1] if match else "", message)]
+        items = [(f".{match[1]}" if match else "", message)]
     elif isinstance(exc, AttributeError) and str(exc).endswith(("'items'", "'keys'")):
         # A mapping was expected (for a nested attrs class or a dict field).
         items = [("", f"expected {_type_name(tp)}" if tp is not None else "expected a mapping")]
@@ -127,7 +144,7 @@ def _lines(exc: BaseException, root: str, label: str) -> list[str]:
         formatted, _, path = line.partition(_END + " @ ")
         for item in formatted.split(_ITEM):
             sub, _, message = item.partition(_SUB)
-            where = f"{path}.{sub}" if sub else path
+            where = path + sub
             field = where[len(root) :].lstrip(".") or label
             lines.append(f"{field}: {message} @ {where}")
     return lines

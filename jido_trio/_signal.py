@@ -4,14 +4,15 @@ to action names."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
 
+from ._convert import key_segment
 from ._errors import InvalidArgumentError, InvalidRouteError, InvalidSignalError
+from ._random import new_signal_id
 from ._util import final
 
 __all__ = ["Router", "Signal", "check_signal_type"]
@@ -36,10 +37,6 @@ def _validate_type(_: object, __: attrs.Attribute[str], value: str) -> None:
     check_signal_type(value)
 
 
-def _new_id() -> str:
-    return uuid.uuid4().hex
-
-
 @attrs.frozen(slots=True)
 class Signal:
     """A message to an agent, shaped like a CloudEvents 1.0 event.
@@ -52,20 +49,22 @@ class Signal:
         source: who sent it. Defaults to ``""``.
         subject: what it is about, within the source. Defaults to ``None``.
         id: unique id. Defaults to a new ``uuid4().hex`` (so building a signal
-            is not deterministic; pass ``id=`` where that matters).
+            is not deterministic; pass ``id=`` where that matters), or, inside a
+            Trio run that set one, to what :func:`set_id_factory`'s factory returns.
         time: when it was sent, in the sender's clock (``trio.current_time()``
             in the runtime). Defaults to ``None``.
         specversion: the CloudEvents version. Defaults to ``"1.0"``.
 
     Raises:
-        InvalidSignalError: ``type`` is not a valid dotted name.
+        InvalidSignalError: ``type`` is not a valid dotted name, or the run's id
+            factory returned something other than a non-empty str.
     """
 
     type: str = attrs.field(validator=_validate_type)
     data: Any = None
     source: str = attrs.field(default="", kw_only=True)
     subject: str | None = attrs.field(default=None, kw_only=True)
-    id: str = attrs.field(factory=_new_id, kw_only=True)
+    id: str = attrs.field(factory=new_signal_id, kw_only=True)
     time: float | None = attrs.field(default=None, kw_only=True)
     specversion: str = attrs.field(default="1.0", kw_only=True)
 
@@ -139,8 +138,9 @@ def _check_signal_dict(data: object) -> list[str]:
         time = data["time"]
         if isinstance(time, bool) or not isinstance(time, int | float | None):
             errors.append("time: expected float or None @ $.time")
-    for key in sorted(str(k) for k in data.keys() - _KEYS):
-        errors.append(f"{key}: unknown field @ $.{key}")
+    # Keys may be of any hashable type: sort their path segments, not the keys.
+    for segment in sorted(key_segment(key) for key in data.keys() - _KEYS):
+        errors.append(f"{segment.removeprefix('.')}: unknown field @ ${segment}")
     return errors
 
 

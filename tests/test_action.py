@@ -21,6 +21,7 @@ from jido_trio import (
     InvalidParamsError,
     JidoError,
     NoParams,
+    Signal,
     action,
     cmd,
     execute,
@@ -255,6 +256,57 @@ def test_unknown_fields() -> None:
         "aa: unknown field @ $.data.aa",
         "zz: unknown field @ $.data.zz",
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        (
+            {"n": 1, 2: "x", "extra": 3},
+            ("extra: unknown field @ $.data.extra", "[2]: unknown field @ $.data[2]"),
+        ),
+        ({"n": 1, (1, "a"): 0}, ("[(1, 'a')]: unknown field @ $.data[(1, 'a')]",)),
+        ({"n": 1, None: 0}, ("[None]: unknown field @ $.data[None]",)),
+        ({"n": 1, True: 0}, ("[True]: unknown field @ $.data[True]",)),
+        ({"n": 1, 1.5: 0}, ("[1.5]: unknown field @ $.data[1.5]",)),
+        (
+            {"n": 1, "a b": 0, "": 0},
+            ("['']: unknown field @ $.data['']", "['a b']: unknown field @ $.data['a b']"),
+        ),
+        (
+            {"n": 1, "inner": {"x": 1, 3: 4, None: 5, "y": 6}},
+            (
+                "inner.y: unknown field @ $.data.inner.y",
+                "inner[3]: unknown field @ $.data.inner[3]",
+                "inner[None]: unknown field @ $.data.inner[None]",
+            ),
+        ),
+        (
+            {2: 1},
+            ("n: required field missing @ $.data.n", "[2]: unknown field @ $.data[2]"),
+        ),
+    ],
+)
+def test_keys_that_are_not_identifiers(data: Any, lines: tuple[str, ...]) -> None:
+    """A key that is not a str identifier (an int, a tuple, None, a bool, 'a b'), at any
+    depth, is an unknown field at `[repr(key)]`: str identifiers first, then by repr."""
+    assert params_errors(data) == lines
+
+
+def test_a_non_str_key_in_signal_data_is_invalid_params() -> None:
+    """A signal whose data has a non-str key fails cmd with InvalidParamsError (it raised
+    TypeError from sorting the unknown keys)."""
+    routed = AgentDef("routed", State, [take], routes={"t.take": "take"})
+    agent = routed.new("a")
+    outcome = execute(agent, Signal("t.take", {"n": 1, 2: "x", "extra": 3}))
+    assert outcome.agent is agent
+    assert isinstance(outcome.error, InvalidParamsError)
+    assert str(outcome.error) == (
+        "invalid params for action 'take':\n"
+        "extra: unknown field @ $.data.extra\n"
+        "[2]: unknown field @ $.data[2]"
+    )
+    assert outcome.directives == (Error(outcome.error, action="take"),)
 
 
 def test_several_problems_all_reported() -> None:

@@ -305,6 +305,25 @@ def test_new_bad_mapping() -> None:
     )
 
 
+def test_state_keys_that_are_not_str() -> None:
+    """A state mapping with non-str keys (with a str one too, which sorting choked on) is an
+    InvalidStateError with one `[repr(key)]` line per key, from new and from load_state."""
+    data: dict[Any, Any] = {"count": 1, 2: "x", None: 0, (1, 2): 0, "zz": 0}
+    lines = (
+        "zz: unknown field @ $.zz",
+        "[(1, 2)]: unknown field @ $[(1, 2)]",
+        "[2]: unknown field @ $[2]",
+        "[None]: unknown field @ $[None]",
+    )
+    with pytest.raises(InvalidStateError) as info:
+        COUNTER.new("a", data)
+    assert info.value.errors == lines
+    assert str(info.value) == "invalid Counter:\n" + "\n".join(lines)
+    with pytest.raises(InvalidStateError) as info:
+        COUNTER.load_state({True: 1})  # type: ignore[dict-item]
+    assert info.value.errors == ("[True]: unknown field @ $[True]",)
+
+
 def test_new_validator_failure() -> None:
     """A mapping that fails the state's validators is an InvalidStateError at the field."""
     with pytest.raises(InvalidStateError) as info:

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import re
+import uuid
+from collections.abc import Callable
 from typing import Any
 
+import attrs
 import pytest
+import trio
+import trio.testing
 
-from jido_trio import InvalidRouteError, InvalidSignalError, JidoError, Router, Signal
+from jido_trio import (
+    ActionResult,
+    AgentDef,
+    AgentRef,
+    Emit,
+    Every,
+    Interceptor,
+    InvalidArgumentError,
+    InvalidRouteError,
+    InvalidSignalError,
+    JidoError,
+    NoParams,
+    Router,
+    Signal,
+    action,
+    agent_spec,
+    intercept,
+    open_supervisor,
+    set_id_factory,
+)
 
 
 def test_signal_defaults() -> None:
@@ -26,7 +51,138 @@ def test_signal_defaults() -> None:
 def test_signal_ids_are_unique_by_default() -> None:
     """Each signal gets its own uuid4 hex id unless one is passed."""
     assert Signal("a").id != Signal("a").id
+    assert is_uuid4_hex(Signal("a").id)
     assert Signal("a", id="fixed").id == "fixed"
+
+
+def is_uuid4_hex(value: str) -> bool:
+    return re.fullmatch(r"[0-9a-f]{32}", value) is not None and uuid.UUID(hex=value).version == 4
+
+
+def counter(prefix: str = "s") -> Callable[[], str]:
+    """An id factory: ``"s-1"``, ``"s-2"``, ..."""
+    numbers = itertools.count(1)
+    return lambda: f"{prefix}-{next(numbers)}"
+
+
+async def test_id_factory_gives_the_default_ids_of_its_run() -> None:
+    """Inside a run that set an id factory, signals built without id= (and from dicts
+    without one) take its ids in order; id= bypasses it; None restores uuid4."""
+    set_id_factory(counter())
+    assert [Signal("a.b").id, Signal("a.b", {"x": 1}).id] == ["s-1", "s-2"]
+    assert Signal("a.b", id="mine").id == "mine"
+    assert Signal.from_dict({"type": "a.b"}).id == "s-3"
+    assert Signal.from_dict({"type": "a.b", "id": "e-9"}).id == "e-9"
+    set_id_factory(None)
+    assert is_uuid4_hex(Signal("a.b").id)
+
+
+def test_id_factory_is_run_scoped() -> None:
+    """A factory set in one run affects neither another run nor code outside any run."""
+
+    async def with_factory() -> list[str]:
+        set_id_factory(counter("r"))
+        return [Signal("a").id, Signal("a").id]
+
+    async def without() -> str:
+        return Signal("a").id
+
+    assert trio.run(with_factory) == ["r-1", "r-2"]
+    assert is_uuid4_hex(trio.run(without))
+    assert is_uuid4_hex(Signal("a").id)
+
+
+def test_set_id_factory_validates_its_argument() -> None:
+    """set_id_factory takes a callable or None (else InvalidArgumentError), inside a run
+    (else RuntimeError)."""
+
+    async def main() -> None:
+        with pytest.raises(
+            InvalidArgumentError,
+            match=r"^set_id_factory\(\) takes a callable that returns a str id, or None, "
+            r"not 's-1'$",
+        ):
+            set_id_factory("s-1")  # type: ignore[arg-type]
+
+    trio.run(main)
+    with pytest.raises(
+        RuntimeError,
+        match=r"^set_id_factory\(\) must be called inside a Trio run \(trio\.run\(\.\.\.\)\); "
+        r"it sets a value for that run only$",
+    ):
+        set_id_factory(counter())
+    assert is_uuid4_hex(Signal("a").id)
+
+
+@pytest.mark.parametrize("bad", [7, "", None, b"s-1"])
+async def test_an_id_factory_must_return_a_non_empty_str(bad: object) -> None:
+    """A factory that returns anything but a non-empty str makes Signal(...) raise
+    InvalidSignalError naming the factory and the value."""
+
+    def factory() -> Any:
+        return bad
+
+    set_id_factory(factory)
+    with pytest.raises(InvalidSignalError) as err:
+        Signal("a.b")
+    assert str(err.value) == (
+        f"the id factory {factory!r} (set with set_id_factory) returned {bad!r}; "
+        "expected a non-empty str"
+    )
+    assert Signal("a.b", id="ok").id == "ok"
+
+
+@attrs.frozen
+class Ticks:
+    n: int = 0
+
+
+@action("tick")
+def tick(state: Ticks, params: NoParams) -> ActionResult[Ticks]:
+    return ActionResult(Ticks(state.n + 1), directives=[Emit("ticked", to="t")])
+
+
+@action("ticked")
+def ticked(state: Ticks, params: NoParams) -> Ticks:
+    return state
+
+
+TICKS = AgentDef(
+    "ticks",
+    Ticks,
+    [tick, ticked],
+    routes={"tick": "tick", "ticked": "ticked"},
+    schedules=[Every(1.0, "tick")],
+)
+
+
+class SignalIds(Interceptor):
+    """Notes the id of every signal an agent takes from its mailbox."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    async def on_signal(self, agent: AgentRef, message: Any, proceed: Any) -> None:
+        if isinstance(message, Signal):
+            self.ids.append(message.id)
+        await proceed(message)
+
+
+async def test_runtime_signals_keep_their_own_ids(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Timer and Emit signals have their deterministic "<path>#<n>" ids, and do not draw
+    from the run's id factory; a signal sent by hand does."""
+    set_id_factory(counter())
+    seen = SignalIds()
+    with intercept(seen):
+        async with open_supervisor() as sup:
+            ref = await sup.start_child(agent_spec("t", TICKS))
+            await trio.sleep(2.5)
+            await ref.call(Signal("ticked"))
+            await sup.shutdown()
+    assert seen.ids == ["root/t#1", "root/t#2", "root/t#3", "root/t#4", "s-1"]
+    assert Signal("x").id == "s-2"
 
 
 def test_signal_is_frozen() -> None:
@@ -148,6 +304,16 @@ def test_from_dict_minimal() -> None:
             ["alpha: unknown field @ $.alpha", "zeta: unknown field @ $.zeta"],
         ),
         ([("type", "a")], ["signal: expected a mapping, got list @ $"]),
+        (
+            {"type": "a", 1: 0, None: 0, (1,): 0, "a b": 0, "zeta": 0},
+            [
+                "zeta: unknown field @ $.zeta",
+                "['a b']: unknown field @ $['a b']",
+                "[(1,)]: unknown field @ $[(1,)]",
+                "[1]: unknown field @ $[1]",
+                "[None]: unknown field @ $[None]",
+            ],
+        ),
     ],
 )
 def test_from_dict_errors(data: Any, errors: list[str]) -> None:
