@@ -959,6 +959,9 @@ class Supervisor(metaclass=NoPublicConstructor):
             # restarted from now on, while the rest of the group stops.
             regroup = stopping and child._regroup and not self._closing
             child._set_state(_State.RESTARTING if regroup else _State.STOPPED)
+            if reported and not regroup:
+                # stopped for good now: not when the stop of its siblings is done
+                self._final(child)
             if telemetry_enabled():
                 emit(
                     "child.exited" if reported else "child.start_failed",
@@ -972,14 +975,18 @@ class Supervisor(metaclass=NoPublicConstructor):
                 )
         else:
             # the control task decides; until then the child is "restarting"
-            # or "stopped" as the policy says.
-            child._set_state(
-                _State.RESTARTING if self._wants_restart(child, error) else _State.STOPPED
-            )
+            # or "stopped" as the policy says (and a child with no restart
+            # coming is stopped for good at once, even if the control task is
+            # busy, e.g. waiting out a sibling's shutdown grace).
+            wants = self._wants_restart(child, error)
+            child._set_state(_State.RESTARTING if wants else _State.STOPPED)
             try:
                 self._send.send_nowait((child, child._incarnation, error))
             except trio.ClosedResourceError:
                 child._set_state(_State.STOPPED)
+                wants = False
+            if not wants:
+                self._final(child)
         if child._done is not None:
             child._done.set()
 
