@@ -12,15 +12,17 @@ scope of its own, torn down by one cancel), a benchmark also reports its ratio
 to that *floor*, measured in the same run, as a line of its own::
 
     BENCH <name>.floor ratio=<x> target<=<y> PASS|MISS
- triotp 0.2.1 pins
-trio < 0.20, so it runs in its own virtual environment
+
+triotp 0.2.1 pins trio < 0.20, so it runs in its own virtual environment
 (``benchmarks/.triotp-venv``, created on demand) through ``triotp_bench.py``,
 and is compared by its ratio to bare Trio measured in that same environment.
 
 Options: ``--quick`` (a small size of each, a few seconds in all; targets are
 shown, never enforced), ``--json PATH`` (write every figure), ``--no-triotp``,
 ``--only NAME`` (repeatable, or comma-separated), ``--strict`` (exit 1 on a
-MISS; by default the exit status is 0 unless a benchmark crashes).
+MISS; by default the exit status is 0 unless a benchmark crashes), ``--clock cpu``
+(time with ``process_time`` instead of ``perf_counter``: steadier on a machine
+whose cores other processes share).
 
 Adding a benchmark: write ``def my_bench(quick: bool) -> Figures`` returning a
 dict with at least ``"ratio"`` (plus any raw figures: a float, int, str, or a
@@ -137,6 +139,20 @@ class Samples:
         return statistics.median(self.values)
 
 
+CLOCKS: dict[str, Callable[[], float]] = {
+    "wall": time.perf_counter,
+    # CPU time of this process: the same figure on an idle machine (no
+    # workload here sleeps or waits on I/O), and far steadier on a busy one
+    "cpu": time.process_time,
+}
+_clock = CLOCKS["wall"]
+
+
+def now() -> float:
+    """The clock every workload reads (``--clock``, default wall time)."""
+    return _clock()
+
+
 def run_trio(fn: Callable[[], Awaitable[T]]) -> T:
     """One fresh ``trio.run`` after a full collection, so runs do not share garbage."""
     gc.collect()
@@ -211,10 +227,10 @@ async def waits_for(event: trio.Event) -> None:
 def restart_ours(n: int) -> dict[str, float]:
     async def main() -> dict[str, float]:
         crasher = Crasher(n)
-        t0 = time.perf_counter()
+        t0 = now()
         async with jido_trio.open_supervisor(max_restarts=10 * n + 10, max_seconds=0.001) as sup:
             await sup.start_child(jido_trio.ChildSpec("crasher", crasher, restart="transient"))
-        t1 = time.perf_counter()
+        t1 = now()
         assert crasher.left == 0
         return {"total": t1 - t0}
 
@@ -234,11 +250,11 @@ def restart_ours_with_siblings(n: int, siblings: int) -> dict[str, float]:
                 for i in range(siblings):
                     await sup.start_child(jido_trio.ChildSpec(f"s{i}", idle, shutdown=0))
                 await trio.testing.wait_all_tasks_blocked()
-                t0 = time.perf_counter()
+                t0 = now()
                 spec = jido_trio.ChildSpec("crasher", crasher, restart="transient")
                 await sup.start_child(spec)
                 await crasher.done.wait()
-                t1 = time.perf_counter()
+                t1 = now()
                 outer.cancel()
         return {"total": t1 - t0}
 
@@ -248,14 +264,14 @@ def restart_ours_with_siblings(n: int, siblings: int) -> dict[str, float]:
 def restart_bare(n: int) -> dict[str, float]:
     async def main() -> dict[str, float]:
         crasher = Crasher(n)
-        t0 = time.perf_counter()
+        t0 = now()
         for _ in range(n + 1):
             try:
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(crasher)
             except* RuntimeError:
                 pass
-        t1 = time.perf_counter()
+        t1 = now()
         assert crasher.left == 0
         return {"total": t1 - t0}
 
@@ -273,18 +289,18 @@ def spawn_ours(n: int, teardown: Teardown) -> dict[str, float]:
 
     async def main() -> dict[str, float]:
         with trio.CancelScope() as outer:
-            t0 = time.perf_counter()
+            t0 = now()
             async with jido_trio.open_supervisor() as sup:
                 for i in range(n):
                     spec = jido_trio.ChildSpec(f"c{i}", start, shutdown=shutdown)
                     await sup.start_child(spec)
                 await trio.testing.wait_all_tasks_blocked()
-                t1 = time.perf_counter()
+                t1 = now()
                 if teardown == "cancel":
                     outer.cancel()
                 else:
                     await sup.shutdown()
-        t2 = time.perf_counter()
+        t2 = now()
         return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
 
     return run_trio(main)
@@ -295,7 +311,7 @@ def spawn_bare(n: int, teardown: Teardown) -> dict[str, float]:
     sets each task's own event and waits for the nursery."""
 
     async def main() -> dict[str, float]:
-        t0 = time.perf_counter()
+        t0 = now()
         async with trio.open_nursery() as nursery:
             events: list[trio.Event] = []
             for _ in range(n):
@@ -306,13 +322,13 @@ def spawn_bare(n: int, teardown: Teardown) -> dict[str, float]:
                 else:
                     nursery.start_soon(idle)
             await trio.testing.wait_all_tasks_blocked()
-            t1 = time.perf_counter()
+            t1 = now()
             if teardown == "graceful":
                 for event in reversed(events):
                     event.set()
             else:
                 nursery.cancel_scope.cancel()
-        t2 = time.perf_counter()
+        t2 = now()
         return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
 
     return run_trio(main)
@@ -331,9 +347,10 @@ class StopSignal:
 
 
 async def idle_until_stopped(scope: trio.CancelScope, stopped: StopSignal) -> None:
-    """A floor child: idle in a wrapper coroutine with its own cancel scope."""
+    """A floor child: the same ``idle`` body as ours, in a wrapper coroutine
+    with its own cancel scope."""
     with scope:
-        await trio.sleep_forever()
+        await idle()
     stopped.done.set()
 
 
@@ -345,7 +362,7 @@ def spawn_floor(n: int) -> dict[str, float]:
 
     async def main() -> dict[str, float]:
         stopped = StopSignal()
-        t0 = time.perf_counter()
+        t0 = now()
         async with trio.open_nursery() as nursery:
             scopes: list[trio.CancelScope] = []
             for _ in range(n):
@@ -353,12 +370,12 @@ def spawn_floor(n: int) -> dict[str, float]:
                 scopes.append(scope)
                 nursery.start_soon(idle_until_stopped, scope, stopped)
             await trio.testing.wait_all_tasks_blocked()
-            t1 = time.perf_counter()
+            t1 = now()
             for scope in reversed(scopes):
                 stopped.done = trio.Event()
                 scope.cancel()
                 await stopped.done.wait()
-        t2 = time.perf_counter()
+        t2 = now()
         return {"spawn": t1 - t0, "teardown": t2 - t1, "total": t2 - t0}
 
     return run_trio(main)
@@ -469,10 +486,10 @@ def call_ours(n: int) -> dict[str, float]:
                 )
                 message = noop()
                 await ref.call(message)
-                t0 = time.perf_counter()
+                t0 = now()
                 for _ in range(n):
                     await ref.call(message)
-                t1 = time.perf_counter()
+                t1 = now()
                 assert ref.stats().processed == n + 1
                 outer.cancel()
         return {"total": t1 - t0}
@@ -491,11 +508,11 @@ def call_bare(n: int) -> dict[str, float]:
             nursery.start_soon(serve_ping, req_recv, rep_send)
             await req_send.send(-1)
             await rep_recv.receive()
-            t0 = time.perf_counter()
+            t0 = now()
             for i in range(n):
                 await req_send.send(i)
                 await rep_recv.receive()
-            t1 = time.perf_counter()
+            t1 = now()
             nursery.cancel_scope.cancel()
         return {"total": t1 - t0}
 
@@ -514,11 +531,11 @@ def cast_ours(n: int) -> dict[str, float]:
                 )
                 message = noop()
                 await ref.call(message)
-                t0 = time.perf_counter()
+                t0 = now()
                 for _ in range(n - 1):
                     await ref.cast(message)
                 await ref.call(message)
-                t1 = time.perf_counter()
+                t1 = now()
                 assert ref.stats().processed == n + 1
                 outer.cancel()
         return {"total": t1 - t0}
@@ -541,11 +558,11 @@ def cast_bare(n: int) -> dict[str, float]:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(consume, receive, done)
             await trio.testing.wait_all_tasks_blocked()
-            t0 = time.perf_counter()
+            t0 = now()
             for i in range(n):
                 await send.send(i)
             await done.wait()
-            t1 = time.perf_counter()
+            t1 = now()
             nursery.cancel_scope.cancel()
         return {"total": t1 - t0}
 
@@ -664,14 +681,14 @@ def agents_ours(n: int) -> dict[str, float]:
     ``sup.shutdown()``."""
 
     async def main() -> dict[str, float]:
-        t0 = time.perf_counter()
+        t0 = now()
         async with jido_trio.open_supervisor() as sup:
             for i in range(n):
                 await sup.start_child(jido_trio.agent_spec(f"a{i}", BENCH_AGENT))
             await trio.testing.wait_all_tasks_blocked()
-            t1 = time.perf_counter()
+            t1 = now()
             await sup.shutdown()
-        t2 = time.perf_counter()
+        t2 = now()
         return {"start": t1 - t0, "stop": t2 - t1, "total": t2 - t0}
 
     return run_trio(main)
@@ -683,16 +700,16 @@ def agents_bare(n: int) -> dict[str, float]:
 
     async def main() -> dict[str, float]:
         senders: list[trio.MemorySendChannel[Any]] = []
-        t0 = time.perf_counter()
+        t0 = now()
         async with trio.open_nursery() as nursery:
             for _ in range(n):
                 send, receive = trio.open_memory_channel[Any](MAILBOX)
                 senders.append(send)
                 nursery.start_soon(drain, receive)
             await trio.testing.wait_all_tasks_blocked()
-            t1 = time.perf_counter()
+            t1 = now()
             nursery.cancel_scope.cancel()
-        t2 = time.perf_counter()
+        t2 = now()
         return {"start": t1 - t0, "stop": t2 - t1, "total": t2 - t0}
 
     return run_trio(main)
@@ -774,6 +791,17 @@ def bench_spawn_teardown(quick: bool) -> Figures:
         figures[teardown] = spawn_figures(res, n)
         if teardown == "shutdown":
             floor = spawn_figures({"ours": res["ours"], "bare": res["floor"]}, n, other="floor")
+    if not quick:
+        # the same two with the cyclic GC off: at a given n, ours can pay one
+        # full collection more than the floor (a step, not a trend)
+        off = side_by_side(
+            {
+                "ours": partial(gc_off, partial(spawn_ours, teardown="shutdown"), n),
+                "bare": partial(gc_off, spawn_floor, n),
+            },
+            3,
+        )
+        floor["gc_off"] = spawn_figures(off, n, other="floor")
     figures["ratio"] = figures["shutdown"]["ratio"]
     figures["floor"] = floor
     return figures
@@ -854,10 +882,10 @@ def bench_teardown_linear(quick: bool) -> Figures:
 def instruction_us() -> float:
     """µs to build one ``noop()`` Instruction (not part of the call figures)."""
     k = 20_000
-    t0 = time.perf_counter()
+    t0 = now()
     for _ in range(k):
         noop()
-    return us(time.perf_counter() - t0, k)
+    return us(now() - t0, k)
 
 
 @bench("call", target=1.5, triotp="call")
@@ -1141,10 +1169,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only", action="append", default=[], metavar="NAME", help=f"one of {', '.join(names)}"
     )
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall (perf_counter, the default) or cpu (process_time: steadier when "
+        "other processes share the cores)",
+    )
     args = p.parse_args(argv)
     # a check's line (``memory_per_child.floor``) selects the benchmark it comes from
-    owner = {f"{b.name}.{c.key}": b.name for b in BENCHMARKS for c in b.checks}
-    owner.update({name: name for name in names})
+    owner = {name: name for name in names}
+    owner.update({f"{b.name}.{c.key}": b.name for b in BENCHMARKS for c in b.checks})
     only = [n for item in args.only for n in item.split(",") if n]
     unknown = [n for n in only if n not in owner]
     if unknown:
@@ -1154,13 +1189,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _clock
     args = parse_args(argv)
+    _clock = CLOCKS[args.clock]
     selected = [b for b in BENCHMARKS if not args.only or b.name in args.only]
     started = time.perf_counter()
     report: dict[str, Any] = {
         "date": datetime.date.today().isoformat(),
         "quick": args.quick,
+        "clock": args.clock,
         "machine": machine(),
+        # other processes on the same cores skew wall-clock figures
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "source": source(),
         "benchmarks": {},
     }
@@ -1228,12 +1268,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    ({time.perf_counter() - t0:.1f} s)", flush=True)
 
     report["seconds"] = round(time.perf_counter() - started, 2)
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     src = report["source"]
     print(
         f"# {len(selected)} benchmark(s) in {report['seconds']:.1f} s"
         + (" (quick: targets not enforced)" if args.quick else "")
         + f"; source {src['commit']}{'+dirty' if src['dirty'] else ''}"
         + f" supervisor {src['supervisor_sha256']} server {src['server_sha256']}"
+        + f"; clock {args.clock}; load {report['load_average_at_start'][0]:g}"
+        + f" -> {report['load_average_at_end'][0]:g}"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
