@@ -18,6 +18,7 @@ import inspect
 import math
 import random
 import sys
+import types
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -121,6 +122,8 @@ def _validate_id(_inst: object, _attr: attrs.Attribute[str], value: object) -> N
 
 
 def _is_async_callable(fn: object) -> bool:
+    if type(fn) is types.FunctionType:  # the common case: a plain async def
+        return bool(fn.__code__.co_flags & inspect.CO_COROUTINE)
     while isinstance(fn, functools.partial):
         fn = fn.func
     if inspect.iscoroutinefunction(fn):
@@ -138,10 +141,14 @@ def _validate_start(_inst: object, _attr: attrs.Attribute[Any], value: object) -
 
 
 def _validate_restart(_inst: object, _attr: attrs.Attribute[str], value: object) -> None:
+    if value == "permanent":
+        return
     _check_choice("restart", value, RESTART_TYPES)
 
 
 def _validate_shutdown(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is float and 0.0 <= value < math.inf:
+        return
     _check_number("shutdown", value, allow_none=True)
 
 
@@ -162,6 +169,8 @@ def _validate_kind(_inst: object, _attr: attrs.Attribute[str], value: object) ->
 
 
 def _to_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    if type(value) is tuple:
+        return value
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise InvalidChildSpecError(f"args={value!r} is not valid; expected a tuple of arguments")
     return tuple(value)
@@ -557,6 +566,44 @@ async def _call_start(child: ChildContext, status: _StartStatus | None) -> None:
         await spec.start(*spec.args)
 
 
+class _Lock:
+    """The supervisor's lock: FIFO, handed over on release, cancellable while
+    waiting. Private to the supervisor's own methods, so it skips
+    ``trio.Lock``'s owner bookkeeping (a parking-lot breaker registered on
+    every acquire): a start takes it once, and that cost showed per child."""
+
+    __slots__ = ("_held", "_lot")
+
+    def __init__(self) -> None:
+        self._held = False
+        self._lot = trio.lowlevel.ParkingLot()
+
+    def acquire_nowait(self) -> None:
+        if self._held:
+            raise trio.WouldBlock
+        self._held = True
+
+    async def acquire(self) -> None:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        if not self._held:
+            self._held = True
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return
+        await self._lot.park()  # release() hands the lock over, still held
+
+    def release(self) -> None:
+        if self._lot:
+            self._lot.unpark()
+        else:
+            self._held = False
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+
 class _Op:
     """A structural operation the control task runs on a caller's behalf."""
 
@@ -609,7 +656,7 @@ class Supervisor(metaclass=NoPublicConstructor):
         self._restarting: dict[ChildContext, None] = {}  # insertion-ordered set
         self._order = 0
         self._restarts: deque[float] = deque()
-        self._lock = trio.Lock()
+        self._lock = _Lock()
         self._send, self._receive = trio.open_memory_channel[_ControlItem](math.inf)
         self._nursery: trio.Nursery | None = None
         self._closing = False
@@ -617,6 +664,11 @@ class Supervisor(metaclass=NoPublicConstructor):
         self._idle = trio.Event()
         self._failure: RestartIntensityError | None = None
         self._parent: ChildContext | None = None
+        # _stop_all's chain: the children still to stop, the one being stopped,
+        # and what the caller waits on
+        self._chain: list[ChildContext] | None = None
+        self._chain_child: ChildContext | None = None
+        self._chain_done: trio.Event | None = None
 
     def __repr__(self) -> str:
         return f"<Supervisor {self.path} {self.strategy} children={len(self._children)}>"
@@ -837,18 +889,19 @@ class Supervisor(metaclass=NoPublicConstructor):
         """Start one child (lock held). Raises what the child raised before it
         was started."""
         assert self._nursery is not None
-        child._set_state(_State.STARTING)
+        if child._incarnation:  # a restart: clear the last incarnation's record
+            child._kill_reason = None
+            child._failure = None
+            child._exit_reason = None
+            child._error = None
+            child._value = None
+            child._stop = None
+            child._stop_hook = None
+            child._done = None
         child._incarnation += 1
-        child._kill_reason = None
-        child._failure = None
-        child._exit_reason = None
-        child._error = None
-        child._value = None
-        child._stop = None
-        child._stop_hook = None
-        child._done = None
         child._scope = trio.CancelScope()
         if child._spec._takes_status:
+            child._set_state(_State.STARTING)
             status = _StartStatus(child)
             self._nursery.start_soon(self._run_child, child, status, name=child._path)
             return await status.wait()
@@ -939,8 +992,7 @@ class Supervisor(metaclass=NoPublicConstructor):
                 },
             )
         self._final(child)
-        if child._done is not None:
-            child._done.set()
+        self._exit_done(child)
 
     def _exited(self, child: ChildContext, error: BaseException | None, *, reported: bool) -> None:
         """Synchronous exit bookkeeping, run in the dying child's task."""
@@ -987,8 +1039,7 @@ class Supervisor(metaclass=NoPublicConstructor):
                 wants = False
             if not wants:
                 self._final(child)
-        if child._done is not None:
-            child._done.set()
+        self._exit_done(child)
 
     @staticmethod
     def _final(child: ChildContext) -> None:
@@ -1002,10 +1053,11 @@ class Supervisor(metaclass=NoPublicConstructor):
             return False
         return restart == "permanent" or error is not None
 
-    async def _stop(self, child: ChildContext) -> None:
-        """Cooperatively stop one child and wait for it (lock held)."""
+    def _begin_stop(self, child: ChildContext) -> bool:
+        """Begin a cooperative stop of one child (lock held); ``True`` if it
+        has to be waited for."""
         if child._state not in _ACTIVE:
-            return
+            return False
         scope = child._scope
         assert scope is not None
         child._set_state(_State.STOPPING)
@@ -1019,7 +1071,11 @@ class Supervisor(metaclass=NoPublicConstructor):
                 scope.cancel()
             else:
                 scope.deadline = min(scope.deadline, trio.current_time() + grace)
-        if child._state is not _State.STOPPED:
+        return child._state is not _State.STOPPED
+
+    async def _stop(self, child: ChildContext) -> None:
+        """Cooperatively stop one child and wait for it (lock held)."""
+        if self._begin_stop(child):
             if child._done is None:
                 child._done = trio.Event()
             await child._done.wait()
@@ -1051,13 +1107,48 @@ class Supervisor(metaclass=NoPublicConstructor):
             self._final(child)
 
     async def _stop_all(self) -> None:
-        for child in reversed(self._ordered()):
+        """Stop every child in reverse start order, one at a time (lock held).
+
+        The stops are chained: each child's exit, in its own task, begins the
+        stop of the next one (:meth:`_chain_next`), so a stop costs one pass of
+        the scheduler instead of two, and the caller waits once, for the last."""
+        self._chain = list(self._children.values())
+        self._chain_done = None
+        self._chain_next()
+        if self._chain is not None:
+            self._chain_done = done = trio.Event()
+            await done.wait()
+
+    def _chain_next(self) -> None:
+        chain = self._chain
+        while chain:
+            child = chain.pop()
             if child._state is _State.RESTARTING:
                 child._set_state(_State.STOPPED)
-            await self._stop(child)
-            if child._spec.restart == "temporary" and child._state is _State.STOPPED:
-                self._children.pop(child._spec.id, None)
-            self._final(child)
+            if self._begin_stop(child):
+                self._chain_child = child
+                return
+            self._settle_stopped(child)
+        self._chain = None
+        self._chain_child = None
+        if self._chain_done is not None:
+            self._chain_done.set()
+
+    def _settle_stopped(self, child: ChildContext) -> None:
+        """A child stopped by :meth:`_stop_all`: stopped for good."""
+        if child._spec.restart == "temporary" and child._state is _State.STOPPED:
+            self._children.pop(child._spec.id, None)
+        self._final(child)
+
+    def _exit_done(self, child: ChildContext) -> None:
+        """A child's exit bookkeeping is over: wake whoever waits for it, or
+        go on with the chain of stops it is part of."""
+        if child is self._chain_child:
+            self._chain_child = None
+            self._settle_stopped(child)
+            self._chain_next()
+        elif child._done is not None:
+            child._done.set()
 
     def _all_stopped(self) -> bool:
         return self._live == 0
