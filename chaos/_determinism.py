@@ -22,6 +22,7 @@ import inspect
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 
 import trio
 import trio._core._run as _trio_run
@@ -31,17 +32,18 @@ from ._errors import ChaosError
 __all__ = ["check_trio_internals", "seed_scheduler", "seeded_scheduler"]
 
 
-def check_trio_internals() -> None:
+def check_trio_internals(run_module: ModuleType = _trio_run) -> None:
     """Raise :class:`ChaosError` unless this Trio still schedules the way
-    :func:`seed_scheduler` relies on."""
+    :func:`seed_scheduler` relies on. ``run_module`` is the module to inspect:
+    ``trio._core._run`` (a test passes a stand-in to see the check fail)."""
     problems = []
-    source_rng = getattr(_trio_run, "_r", None)
+    source_rng = getattr(run_module, "_r", None)
     if not isinstance(source_rng, random.Random):
         problems.append("trio._core._run._r is not a random.Random")
-    if not isinstance(getattr(_trio_run, "_ALLOW_DETERMINISTIC_SCHEDULING", None), bool):
+    if not isinstance(getattr(run_module, "_ALLOW_DETERMINISTIC_SCHEDULING", None), bool):
         problems.append("trio._core._run._ALLOW_DETERMINISTIC_SCHEDULING is not a bool")
     try:
-        loop = inspect.getsource(_trio_run.unrolled_run)
+        loop = inspect.getsource(run_module.unrolled_run)
     except (AttributeError, OSError, TypeError):
         loop = ""
     for needle in (

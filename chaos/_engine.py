@@ -140,6 +140,12 @@ def corrupt_state(state: Any, rng: random.Random) -> Any:
     return broken
 
 
+def fault_stream(seed: int, plan: FaultPlan, index: int) -> random.Random:
+    """A new copy of the random stream fault ``index`` of ``plan`` draws from
+    in a run with ``seed`` (tests use it to predict a fault's choices)."""
+    return stream(seed, _fault_keys(plan)[index][1])
+
+
 def _fault_keys(plan: FaultPlan) -> list[tuple[PlanItem, str]]:
     """Each fault with the name of its random stream: its own content (and
     how many identical faults come before it), not its position, so removing
@@ -319,6 +325,7 @@ class _Engine(Interceptor):
         self.perturbed: set[tuple[str, str]] = set()
         self.history: dict[str, deque[Agent[Any]]] = {}
         self.points: dict[str, tuple[bool, random.Random]] = {}
+        self.hung: Counter[int] = Counter()  # a hang fault's index -> the agents it holds now
         self.point_hits: Counter[str] = Counter()
         self.sometimes_met: dict[str, float] = {}
         self.armed = [
@@ -463,8 +470,15 @@ class _Engine(Interceptor):
         heapq.heapify(actions)
         return actions
 
-    async def run_timeline(self) -> None:
+    def start_timeline(self, nursery: trio.Nursery) -> None:
+        """Carry out the actions due at t=0 now, before the workload starts (so a
+        window opening at 0 sees the first events), and the rest in a task."""
         actions = self.timeline()
+        while actions and actions[0][0] <= 0:
+            heapq.heappop(actions)[2]()
+        nursery.start_soon(self.run_timeline, actions)
+
+    async def run_timeline(self, actions: list[tuple[float, int, Callable[[], None]]]) -> None:
         while actions:
             time, _, action = heapq.heappop(actions)
             await trio.sleep_until(self.t0 + time)
@@ -519,8 +533,12 @@ class _Engine(Interceptor):
         agents are released."""
         self.phase = "quiet"
         for armed in self.armed:
-            if armed.active and armed.kind in ("partition", "pause", "hang"):
+            if armed.active and armed.kind in ("partition", "pause"):
                 self.record(armed, armed.fault.target, "healed")
+            elif armed.kind == "hang" and self.hung[armed.index]:
+                self.record(
+                    armed, armed.fault.target, f"healed: released {self.hung[armed.index]} agent(s)"
+                )
             armed.active = False
         self.heal.set()
         self.event("phase", "-", "quiet")
@@ -630,6 +648,7 @@ class _Engine(Interceptor):
         depth = agent.queue_length + 1
         if depth > self.max_depth:
             self.max_depth = depth
+        self.event("signal", path, _describe(message))
         if isinstance(message, Signal):
             self.received(message, path)
         crash_after: _Armed | None = None
@@ -656,7 +675,11 @@ class _Engine(Interceptor):
                     await trio.sleep(seconds)
                 elif kind == "hang":
                     self.record(armed, path, f"hung on {_describe(message)}")
-                    await self.heal.wait()
+                    self.hung[armed.index] += 1
+                    try:
+                        await self.heal.wait()
+                    finally:
+                        self.hung[armed.index] -= 1
                 elif kind == "corrupt_message":
                     message = self.corrupt_message(armed, message)
                     self.record(armed, path, f"corrupted {_describe(message)}")
@@ -672,6 +695,7 @@ class _Engine(Interceptor):
         await proceed(message)
         if twice:
             await proceed(message)
+        self.check_sometimes()  # the message's state is committed now (on_cmd comes before)
         if crash_after is not None:
             raise InjectedFault(crash_after.index, crash_after.kind, path)
 
@@ -707,7 +731,6 @@ class _Engine(Interceptor):
         for invariant in self.invariants:
             if matches(invariant.target, path):
                 self.check_invariant(invariant, path, outcome.agent.state)
-        self.check_sometimes()
         return outcome
 
     def check_invariant(self, invariant: Invariant, path: str, state: Any) -> None:
@@ -831,6 +854,9 @@ class _Engine(Interceptor):
             for armed in self.load_faults:
                 if armed.kind == "store_slow" or not (armed.active and armed.covers(path)):
                     continue
+                if loaded is None:  # nothing committed yet: not an event this fault can hit
+                    self.record(armed, path, "missed: no checkpoint to load", hit=False)
+                    continue
                 if not armed.roll():
                     continue
                 if armed.kind == "stale_load":
@@ -841,10 +867,10 @@ class _Engine(Interceptor):
                         armed,
                         path,
                         f"loaded version {older.version if older else 'initial'} "
-                        f"instead of {loaded.version if loaded else 'initial'}",
+                        f"instead of {loaded.version}",
                     )
                     loaded = older
-                elif loaded is not None:  # corrupt_load
+                else:  # corrupt_load
                     if armed.fault.what == "version":
                         loaded = attrs.evolve(loaded, version="corrupt")  # type: ignore[arg-type]
                     elif armed.mutator is not None:
@@ -852,8 +878,6 @@ class _Engine(Interceptor):
                     else:
                         loaded = attrs.evolve(loaded, state=corrupt_state(loaded.state, armed.rng))
                     self.record(armed, path, f"corrupted the loaded {armed.fault.what}")
-                else:
-                    self.record(armed, path, "missed: nothing to corrupt", hit=False)
         return loaded
 
     # ------------------------------------------------------------ FIFO check
@@ -992,9 +1016,7 @@ class _Engine(Interceptor):
         if "requests_answered" not in self.disabled:
             quiet = [c for c in self.calls if c.phase == "quiet" and c.outcome != "cancelled"]
             bad = [c for c in quiet if c.outcome not in ("ok", "error")]
-            problems = [f"t={c.start:g} call to {c.to}: {c.outcome}" for c in bad[:5]]
-            if len(bad) > 5:
-                problems.append(f"... {len(bad) - 5} more")
+            problems = [f"t={c.start:g} call to {c.to}: {c.outcome}" for c in bad]
             result = self._result("requests_answered", "eventually", problems)
             if not quiet and not problems:
                 result = CheckResult(

@@ -27,7 +27,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Final, Literal, NewType, TypeAlias, get_args
+from typing import Any, ClassVar, Final, Literal, NewType, TypeAlias, get_args, get_origin
 
 import attrs
 import cattrs
@@ -475,6 +475,18 @@ RANDOM_DEFAULTS: Final[Mapping[str, Mapping[str, Any]]] = {
 }
 
 
+def _rate(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidPlanError(
+            f"RandomFaults.rate={value!r} is not valid; expected faults per second > 0"
+        )
+
+
 def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -505,6 +517,34 @@ def _params(inst: object, attr: attrs.Attribute[Any], value: Mapping[str, Any]) 
                 f"RandomFaults.params[{kind!r}]={params!r} is not valid; expected a mapping "
                 "of that kind's fields"
             )
+        # the fields a generated fault may be given (target and at are drawn)
+        cls = FAULT_CLASSES[kind]
+        allowed = [f.name for f in attrs.fields(cls) if f.name not in ("target", "at")]
+        if cls.event or kind == "partition":
+            allowed.append("span")
+        for key in params:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise InvalidPlanError(
+                    f"RandomFaults.params[{kind!r}]: unknown key {key!r}{hint}; a generated "
+                    f"{cls.__name__} takes: {', '.join(allowed)}"
+                )
+        # a bad value fails now, not when the first fault of that kind is drawn
+        probe = {**RANDOM_DEFAULTS[kind], **params}
+        span = probe.pop("span", None)
+        if span is not None and (
+            isinstance(span, bool)
+            or not isinstance(span, int | float)
+            or not math.isfinite(span)
+            or span <= 0
+        ):
+            raise InvalidPlanError(
+                f"RandomFaults.params[{kind!r}].span={span!r} is not valid; expected seconds > 0"
+            )
+        if kind == "partition":
+            probe.setdefault("source", "**")
+        cls(target="**", **probe)
 
 
 @attrs.frozen(kw_only=True)
@@ -524,7 +564,7 @@ class RandomFaults:
     kind: ClassVar[str] = "random"
 
     kinds: tuple[str, ...] = attrs.field(converter=_str_tuple, validator=_kinds)
-    rate: float = attrs.field(validator=_positive_time)
+    rate: float = attrs.field(validator=_rate)
     targets: tuple[str, ...] = attrs.field(
         default=("**",), converter=_str_tuple, validator=_targets
     )
@@ -671,6 +711,17 @@ def _converter() -> cattrs.Converter:
 
         return hook
 
+    def is_literal(tp: Any) -> bool:
+        origin: object = get_origin(tp)
+        return origin is Literal
+
+    def literal(value: object, tp: Any) -> Any:
+        choices = get_args(tp)
+        if value in choices:
+            return value
+        raise _Problem(f"expected {' or '.join(map(repr, choices))}, got {value!r}")
+
+    converter.register_structure_hook_func(is_literal, literal)
     converter.register_structure_hook(Seconds, seconds)
     converter.register_structure_hook(int, strict(int, "an int"))
     converter.register_structure_hook(float, strict(float, "a number"))
@@ -717,10 +768,19 @@ def _structure_item(data: object, where: str) -> PlanItem:
         item: PlanItem = _CONVERTER.structure(body, cls)
     except ClassValidationError as exc:
         lines = cattrs.transform_error(exc, where, _format)
-        raise _PathProblems(lines) from None
+        raise _PathProblems([_at_field(line, cls, where) for line in lines]) from None
     except InvalidPlanError as exc:  # a validator: the value is wrong as a whole
         raise _PathProblem(where, str(exc)) from None
     return item
+
+
+def _at_field(line: str, cls: type[Any], where: str) -> str:
+    """A validator's error is raised by the class as a whole (``... @ $.faults[0]``);
+    its message names the field (``Drop.probability=2 ...``): point the path at it."""
+    field = re.match(rf"{cls.__name__}\.(\w+)\b", line)
+    if line.endswith(f" @ {where}") and field and field[1] in attrs.fields_dict(cls):
+        return f"{line}.{field[1]}"
+    return line
 
 
 class _PathProblem(Exception):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -98,6 +97,11 @@ def _split_checks(
     invariants, eventually, sometimes, bounds = [], [], [], []
     seen: set[str] = set()
     for check in checks:
+        if not isinstance(check, Invariant | Eventually | Sometimes | Bound):
+            raise InvalidPlanError(
+                f"checks: {check!r} is not a check; expected chaos.Invariant, "
+                "chaos.Eventually, chaos.Sometimes or chaos.Bound"
+            )
         name = check.label if isinstance(check, Bound) else check.name
         if name in seen:
             raise InvalidPlanError(f"two checks are named {name!r}; names must be unique")
@@ -108,13 +112,8 @@ def _split_checks(
             eventually.append(check)
         elif isinstance(check, Sometimes):
             sometimes.append(check)
-        elif isinstance(check, Bound):
-            bounds.append(check)
         else:
-            raise InvalidPlanError(
-                f"checks: {check!r} is not a check; expected chaos.Invariant, "
-                "chaos.Eventually, chaos.Sometimes or chaos.Bound"
-            )
+            bounds.append(check)
     return invariants, eventually, sometimes, bounds
 
 
@@ -407,42 +406,48 @@ async def _drive(engine: _Engine, options: _Options) -> list[Any]:
                     f"the root supervisor raised {type(exc).__name__}: {exc}",
                 )
 
+        start_error: Exception | None = None
         try:
             await nursery.start(run_system)
-        except Exception as exc:
-            raise ChaosError(f"the system did not start: {type(exc).__name__}: {exc}") from exc
-        engine.phase = "faults"
-        engine.event("phase", "-", "faults")
-        nursery.start_soon(engine.run_timeline)
-        workload_scope = trio.CancelScope()
-        client = Client(engine, stream(options.seed, "workload"))
-        engine.client = client
-        if options.workload is not None:
-            nursery.start_soon(_workload, options.workload, client, workload_scope, options)
-        await trio.sleep_until(engine.t0 + options.duration)
-        engine.heal_all()
-        await trio.sleep_until(engine.t0 + options.duration + options.quiet_period)
-        workload_scope.cancel()
-        await trio.testing.wait_all_tasks_blocked()
-        engine.phase = "settle"
-        engine.event("phase", "-", "settle")
-        results.extend(engine.judge_running())
-        for check in engine.user_eventually:
-            results.append(await _judge_eventually(engine, check, options))
-        engine.phase = "stop"
-        engine.client = None
-        engine.event("phase", "-", "stop")
-        sup = engine.sup
-        if sup is not None and not sup.closed:
-            with trio.move_on_after(options.stop_timeout) as stop:
-                await sup.shutdown()
-            if stop.cancelled_caught:
-                engine.violate(
-                    "no_unexpected_crash",
-                    system.name,
-                    f"the system did not shut down within {options.stop_timeout:g}s",
-                )
-        nursery.cancel_scope.cancel()
+        except Exception as exc:  # noqa: BLE001 - raised below, outside the nursery (no group)
+            start_error = exc
+        else:
+            engine.phase = "faults"
+            engine.event("phase", "-", "faults")
+            engine.start_timeline(nursery)
+            workload_scope = trio.CancelScope()
+            client = Client(engine, stream(options.seed, "workload"))
+            engine.client = client
+            if options.workload is not None:
+                nursery.start_soon(_workload, options.workload, client, workload_scope, options)
+            await trio.sleep_until(engine.t0 + options.duration)
+            engine.heal_all()
+            await trio.sleep_until(engine.t0 + options.duration + options.quiet_period)
+            workload_scope.cancel()
+            await trio.testing.wait_all_tasks_blocked()
+            engine.phase = "settle"
+            engine.event("phase", "-", "settle")
+            results.extend(engine.judge_running())
+            for check in engine.user_eventually:
+                results.append(await _judge_eventually(engine, check, options))
+            engine.phase = "stop"
+            engine.client = None
+            engine.event("phase", "-", "stop")
+            sup = engine.sup
+            if sup is not None and not sup.closed:
+                with trio.move_on_after(options.stop_timeout) as stop:
+                    await sup.shutdown()
+                if stop.cancelled_caught:
+                    engine.violate(
+                        "no_unexpected_crash",
+                        system.name,
+                        f"the system did not shut down within {options.stop_timeout:g}s",
+                    )
+            nursery.cancel_scope.cancel()
+    if start_error is not None:
+        raise ChaosError(
+            f"the system did not start: {type(start_error).__name__}: {start_error}"
+        ) from start_error
     results.extend(engine.judge_stopped())
     results[:0] = engine.always_results()
     results.extend(engine.judge_sometimes())
@@ -504,9 +509,10 @@ async def _send(client: Client, send: Send) -> None:
     if send.call:
         await client.request(send.to, message, timeout=send.timeout)
         return
-    # no agent has that name now (stopped for good): the trace shows it
-    with contextlib.suppress(ChaosError):
+    try:
         await client.cast(send.to, message)
+    except ChaosError:  # no agent has that name now (stopped for good): the trace shows it
+        client._engine.event("cast", send.to, f"{message.type}: no_agent")
 
 
 def check_determinism(
