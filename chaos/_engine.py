@@ -283,6 +283,7 @@ class _Engine(Interceptor):
         disabled: Iterable[str],
         keep_trace: int | None,
         fault_points: bool,
+        trace: bool = True,
     ) -> None:
         self.seed = seed
         self.plan = plan
@@ -295,6 +296,7 @@ class _Engine(Interceptor):
         self.disabled = frozenset(disabled)
         self.fault_points = fault_points
         self.trace = _Trace(keep_trace)
+        self.tracing = trace
         self.t0 = 0.0
         self._stamp_time = math.nan
         self._stamp = ""
@@ -384,6 +386,8 @@ class _Engine(Interceptor):
         return trio.current_time() - self.t0
 
     def event(self, kind: str, path: str, detail: str = "") -> None:
+        if not self.tracing:
+            return
         now = trio.current_time()
         if now != self._stamp_time:  # most events share their instant with the last one
             self._stamp_time = now

@@ -143,6 +143,7 @@ class _Options:
     swarm: bool
     fault_points: bool
     keep_trace: int | None
+    trace: bool
     stop_timeout: float
 
 
@@ -159,6 +160,7 @@ def _options(
     swarm: bool,
     fault_points: bool,
     keep_trace: int | None,
+    trace: bool,
     stop_timeout: float,
 ) -> _Options:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -172,7 +174,7 @@ def _options(
         workload = tuple(workload)
     if keep_trace is not None and (not isinstance(keep_trace, int) or keep_trace < 0):
         raise InvalidPlanError(f"keep_trace={keep_trace!r}: expected an int >= 0 or None (all)")
-    for name, flag in (("swarm", swarm), ("fault_points", fault_points)):
+    for name, flag in (("swarm", swarm), ("fault_points", fault_points), ("trace", trace)):
         if not isinstance(flag, bool):
             raise InvalidPlanError(f"{name}={flag!r}: expected True or False")
     checks = tuple(checks)
@@ -189,6 +191,7 @@ def _options(
         swarm=swarm,
         fault_points=fault_points,
         keep_trace=keep_trace,
+        trace=trace,
         stop_timeout=_seconds("stop_timeout", stop_timeout, positive=True),
     )
 
@@ -206,6 +209,7 @@ def run(
     swarm: bool = False,
     fault_points: bool = True,
     keep_trace: int | None = 200,
+    trace: bool = True,
     stop_timeout: float = 60.0,
     clock: Literal["virtual", "real"] = "virtual",
 ) -> RunReport:
@@ -240,6 +244,9 @@ def run(
     - ``fault_points`` — whether :func:`fault_point` may fire. Defaults to ``True``.
     - ``keep_trace`` — trace lines kept in the report (``None``: all). The
       digest always covers every line. Defaults to ``200``.
+    - ``trace`` — whether to record the trace at all; without it the report's
+      ``digest`` and ``trace`` are empty (fault records, checks and metrics
+      are kept), for the fastest sweeps. Defaults to ``True``.
     - ``stop_timeout`` — virtual seconds the final shutdown may take.
       Defaults to ``60.0``.
     - ``clock`` — ``"virtual"`` (a ``MockClock`` that jumps when idle) or
@@ -263,6 +270,7 @@ def run(
         swarm=swarm,
         fault_points=fault_points,
         keep_trace=keep_trace,
+        trace=trace,
         stop_timeout=stop_timeout,
     )
     if clock not in ("virtual", "real"):
@@ -288,6 +296,7 @@ async def run_async(
     swarm: bool = False,
     fault_points: bool = True,
     keep_trace: int | None = 200,
+    trace: bool = True,
     stop_timeout: float = 60.0,
 ) -> RunReport:
     """:func:`run`, inside a running Trio program (a pytest-trio test).
@@ -309,6 +318,7 @@ async def run_async(
         swarm=swarm,
         fault_points=fault_points,
         keep_trace=keep_trace,
+        trace=trace,
         stop_timeout=stop_timeout,
     )
     clock = trio.lowlevel.current_clock()
@@ -344,6 +354,7 @@ async def _run(options: _Options) -> RunReport:
         bounds=bounds,
         disabled=options.disable,
         keep_trace=options.keep_trace,
+        trace=options.trace,
         fault_points=options.fault_points,
     )
     engine.t0 = trio.current_time()
@@ -368,7 +379,7 @@ async def _run(options: _Options) -> RunReport:
         faults=tuple(engine.records),
         checks=tuple(results),
         metrics=metrics,
-        digest=engine.trace.digest(),
+        digest=engine.trace.digest() if options.trace else "",
         events=engine.trace.count,
         trace=tuple(engine.trace.lines),
         swarm=swarm_info,
