@@ -105,7 +105,9 @@ def _resolve_callable(spec: str, what: str) -> Callable[..., Any]:
 
 
 def _break_value(value: Any, rng: random.Random) -> Any:
-    """A value of another type than ``value`` (the generic corruption)."""
+    """What a bad disk or a stray write leaves in place of ``value`` (the
+    generic corruption): mostly a value of another type; for a number, at
+    times a wildly out-of-range one of the same type."""
     if isinstance(value, bool):
         return "corrupt"
     if isinstance(value, int | float):
@@ -330,6 +332,7 @@ class _Engine(Interceptor):
         self.hung: Counter[int] = Counter()  # a hang fault's index -> the agents it holds now
         self.point_hits: Counter[str] = Counter()
         self.sometimes_met: dict[str, float] = {}
+        self.sometimes_broken: dict[str, str] = {}
         self.armed = [
             _Armed(i, fault, stream(seed, key)) for i, (fault, key) in enumerate(_fault_keys(plan))
         ]
@@ -491,15 +494,18 @@ class _Engine(Interceptor):
             action()
 
     def kill(self, armed: _Armed) -> None:
-        nodes = self.nodes()
         targets = self.targets(armed)
         if not targets:
-            self.record(armed, armed.fault.target, "missed: no running node matches", hit=False)
+            glob = armed.fault.target
+            down = sorted(
+                f"{path} is {info.status}"
+                for path, info in self.nodes().items()
+                if matches(glob, path)
+            )
+            why = ", ".join(down) if down else "no node matches"
+            self.record(armed, glob, f"missed: {why}", hit=False)
             return
         for path in targets:
-            if nodes[path].status != "running":
-                self.record(armed, path, "missed: not running", hit=False)
-                continue
             jido_trio.kill(path, reason=f"chaos fault #{armed.index} ({armed.kind})")
             armed.hits += 1
             self.record(armed, path, "killed")
@@ -529,7 +535,7 @@ class _Engine(Interceptor):
 
     def close_window(self, armed: _Armed) -> None:
         if armed.active and armed.kind in ("partition", "pause"):
-            self.record(armed, armed.fault.target, "ended")
+            self.record(armed, armed.fault.target, "ended", hit=False)
         armed.active = False
 
     def heal_all(self) -> None:
@@ -538,19 +544,24 @@ class _Engine(Interceptor):
         self.phase = "quiet"
         for armed in self.armed:
             if armed.active and armed.kind in ("partition", "pause"):
-                self.record(armed, armed.fault.target, "healed")
+                self.record(armed, armed.fault.target, "healed", hit=False)
             elif armed.kind == "hang" and self.hung[armed.index]:
-                self.record(
-                    armed, armed.fault.target, f"healed: released {self.hung[armed.index]} agent(s)"
-                )
+                released = f"healed: released {self.hung[armed.index]} agent(s)"
+                self.record(armed, armed.fault.target, released, hit=False)
             armed.active = False
         self.heal.set()
         self.event("phase", "-", "quiet")
 
     def went_down(self, path: str, armed: _Armed) -> None:
+        """``path`` went down because of ``armed``: its recovery is timed from
+        the first fault that took it down (a kill followed by failed restarts
+        is one outage)."""
         if armed.kind in _DOWN_KINDS:
-            self.down.append((path, self.now(), armed.index))
             self.down_faults.add(armed.index)
+            if any(down_path == path for down_path, _, _ in self.down):
+                self.down.append((path, math.inf, armed.index))  # recovers with the first
+            else:
+                self.down.append((path, self.now(), armed.index))
 
     # ------------------------------------------------------------ telemetry
     def on_telemetry(self, event: TelemetryEvent) -> None:
@@ -570,7 +581,8 @@ class _Engine(Interceptor):
                 still = []
                 for down_path, since, fault in self.down:
                     if down_path == path:
-                        self.recoveries.append(now - since)
+                        if since != math.inf:
+                            self.recoveries.append(now - since)
                         self.recovered_faults.add(fault)
                     else:
                         still.append((down_path, since, fault))
@@ -691,16 +703,18 @@ class _Engine(Interceptor):
                     twice = True
                     self.record(armed, path, f"duplicated {_describe(message)}")
                 elif kind == "crash":
-                    self.record(armed, path, f"crashed at {armed.fault.point}")
-                    self.went_down(path, armed)
                     if armed.fault.point == "receive":
+                        self.record(armed, path, "crashed at receive")
+                        self.went_down(path, armed)
                         raise InjectedFault(armed.index, armed.kind, path)
-                    crash_after = armed
+                    crash_after = armed  # recorded when it happens, after the message
         await proceed(message)
         if twice:
             await proceed(message)
         self.check_sometimes()  # the message's state is committed now (on_cmd comes before)
         if crash_after is not None:
+            self.record(crash_after, path, "crashed at after_cmd")
+            self.went_down(path, crash_after)
             raise InjectedFault(crash_after.index, crash_after.kind, path)
 
     def corrupt_message(self, armed: _Armed, message: Any) -> Any:
@@ -748,15 +762,21 @@ class _Engine(Interceptor):
         self.violate(invariant.name, path, detail)
 
     def check_sometimes(self) -> None:
+        if self.phase == "stop":  # the system is being taken down: nothing to judge
+            return
         for check in self.user_sometimes:
-            if check.name in self.sometimes_met:
+            name = check.name
+            if name in self.sometimes_met or name in self.sometimes_broken:
                 continue
             try:
                 met = check.predicate(self.view)
-            except Exception:  # noqa: BLE001 - not met yet
-                met = False
+            except Exception as exc:  # noqa: BLE001 - a predicate that raises fails its check
+                self.sometimes_broken[name] = (
+                    f"t={self.now():g}: the predicate raised {type(exc).__name__}: {exc}"
+                )
+                continue
             if met is True:
-                self.sometimes_met[check.name] = self.now()
+                self.sometimes_met[name] = self.now()
 
     async def on_deliver(
         self, source: AgentRef, target: str | None, signal: Signal, proceed: Any
@@ -935,7 +955,7 @@ class _Engine(Interceptor):
             "restarts": float(sum(self.restarts.values())),
             "escalations": float(self.escalations),
             "faults.hits": float(sum(1 for r in self.records if r.hit)),
-            "faults.missed": float(sum(1 for r in self.records if not r.hit)),
+            "faults.missed": float(sum(1 for r in self.records if r.effect.startswith("missed"))),
             "mailbox.max_depth": float(self.max_depth),
             "calls": float(len(self.calls)),
             "casts": float(self.casts),
@@ -1098,9 +1118,8 @@ class _Engine(Interceptor):
                     )
                 )
             else:
-                out.append(
-                    CheckResult(check.name, "sometimes", "fail", "never held during the run")
-                )
+                detail = self.sometimes_broken.get(check.name, "never held during the run")
+                out.append(CheckResult(check.name, "sometimes", "fail", detail))
         return out
 
     def judge_bounds(self, metrics: dict[str, float]) -> list[CheckResult]:

@@ -18,8 +18,12 @@ def _subset(items: list[str], rng: random.Random) -> list[str]:
     return kept or [items[rng.randrange(len(items))]]
 
 
-def _target_of(item: PlanItem) -> str:
-    return item.target if not isinstance(item, RandomFaults) else ""
+def _globs_of(item: PlanItem) -> tuple[str, ...]:
+    """The target globs a fault names: its target, and a partition's other side."""
+    if isinstance(item, RandomFaults):
+        return item.targets
+    source = getattr(item, "source", None) if type(item).kind == "partition" else None
+    return (item.target,) if source is None else (item.target, source)
 
 
 def _make(kind: str, glob: str, other: str, at: float, params: dict[str, Any]) -> PlanItem:
@@ -54,7 +58,8 @@ def expand_plan(
             for kind in item.kinds if isinstance(item, RandomFaults) else (type(item).kind,):
                 if kind not in kinds:
                     kinds.append(kind)
-            for glob in item.targets if isinstance(item, RandomFaults) else (_target_of(item),):
+            globs = item.targets if isinstance(item, RandomFaults) else _globs_of(item)
+            for glob in globs:
                 if glob not in targets:
                     targets.append(glob)
         kept_kinds = _subset(kinds, rng)
@@ -76,7 +81,7 @@ def expand_plan(
                             params=item.params,
                         )
                     )
-            elif type(item).kind in kept_kinds and _target_of(item) in kept_targets:
+            elif type(item).kind in kept_kinds and all(g in kept_targets for g in _globs_of(item)):
                 narrowed.append(item)
         items = narrowed
     out: list[PlanItem] = []

@@ -1,6 +1,8 @@
 """Tree-path globs: ``root/workers/*`` (one segment), ``root/**`` (any depth),
 ``**/tracker`` (a node named tracker anywhere), ``root/worker-*`` (a pattern
-inside a segment)."""
+inside a segment). Only ``*`` is special: every other character, ``?`` and
+``[`` included, matches itself, as child ids may hold any character but
+``/``."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from ._errors import InvalidPlanError
 
 __all__ = ["check_glob", "compile_glob", "matches"]
 
-_SEGMENT = re.compile(r"[A-Za-z0-9_.*\-\[\]!?#:@]+")
+_SEGMENT = re.compile(r"[^/]+")
 
 
 def check_glob(pattern: object, where: str = "path") -> str:
@@ -21,8 +23,8 @@ def check_glob(pattern: object, where: str = "path") -> str:
     for segment in pattern.split("/"):
         if not segment or not _SEGMENT.fullmatch(segment):
             raise InvalidPlanError(
-                f"{where}={pattern!r} is not valid: segment {segment!r}; expected segments "
-                "separated by '/', each a name, '*', '**' or a name with '*' in it "
+                f"{where}={pattern!r} is not valid: an empty segment; expected segments "
+                "separated by single '/', each a child id, '*', '**' or an id with '*' in it "
                 "(e.g. 'root/workers/*' or '**/tracker')"
             )
     return pattern

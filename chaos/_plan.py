@@ -118,10 +118,15 @@ def parse_duration(value: object, where: str = "duration") -> float:
 
 
 def _seconds(value: Any) -> Any:
-    """An int number of seconds becomes a float (anything else is left for the
-    validator to judge)."""
+    """An int number of seconds becomes a float, and a duration string
+    (``"250ms"``, ``"5s"``) its seconds; anything else is left for the
+    validator to judge."""
     if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match["n"]) * _UNITS[match["unit"]]
     return value
 
 
@@ -658,8 +663,7 @@ class FaultPlan:
 
 
 def _unknown_kind(kind: object, where: str) -> str:
-    close = difflib.get_close_matches(str(kind), FAULT_CLASSES, n=3)
-    hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+    hint = suggest(str(kind), [*FAULT_CLASSES, "random"])
     return (
         f"{where}: unknown fault kind {kind!r}{hint}; expected one of "
         f"{', '.join(FAULT_KINDS)}, or 'random'"
@@ -763,15 +767,35 @@ def _structure_item(data: object, where: str) -> PlanItem:
     cls: type[Any] | None = RandomFaults if kind == "random" else FAULT_CLASSES.get(str(kind))
     if cls is None:
         raise _PathProblem(f"{where}.kind", _unknown_kind(kind, "kind").removeprefix("kind: "))
+    fields = [f.name for f in attrs.fields(cls)]
     body = {k: v for k, v in data.items() if k != "kind"}
+    problems = [
+        f"unknown key {key!r}{suggest(str(key), fields)}; {cls.__name__} takes: "
+        f"{', '.join(fields)} @ {where}.{key}"
+        for key in sorted((k for k in body if k not in fields), key=str)
+    ]
+    known = {k: v for k, v in body.items() if k in fields}
     try:
-        item: PlanItem = _CONVERTER.structure(body, cls)
+        item: PlanItem = _CONVERTER.structure(known, cls)
     except ClassValidationError as exc:
         lines = cattrs.transform_error(exc, where, _format)
-        raise _PathProblems([_at_field(line, cls, where) for line in lines]) from None
+        problems.extend(_at_field(line, cls, where) for line in lines)
     except InvalidPlanError as exc:  # a validator: the value is wrong as a whole
-        raise _PathProblem(where, str(exc)) from None
+        problems.append(_at_field(f"{exc} @ {where}", cls, where))
+    if problems:
+        raise _PathProblems(problems)
     return item
+
+
+def suggest(word: str, choices: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or ``""``: a
+    close spelling, or a choice that ``word`` begins (``prob`` -> ``probability``)."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close and len(word) >= 2:
+        close = [c for c in choices if c.startswith(word)][:1]
+    if not close:
+        close = difflib.get_close_matches(word, choices, n=1, cutoff=0.45)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _at_field(line: str, cls: type[Any], where: str) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import trio
-
 import jido_trio
 from jido_trio import AgentRef, ChildInfo, DeadLetter, Signal
 
@@ -74,8 +72,7 @@ class SystemView:
         result; raises what ``AgentRef.call`` raises."""
         if self._engine.client is None:
             raise ChaosError("view.call() is only available while the run is live")
-        with trio.CancelScope():
-            return await self._engine.client.call(name, message, timeout=timeout)
+        return await self._engine.client.call(name, message, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"<SystemView t={self.time:g} phase={self.phase}>"

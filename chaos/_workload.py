@@ -176,6 +176,6 @@ class Client:
     async def cast(self, to: str, message: Signal | Instruction) -> None:
         """``AgentRef.cast`` through the engine (counted)."""
         engine = self._engine
-        engine.casts += 1
         ref = engine.resolve(to)
+        engine.casts += 1
         await ref.cast(message)

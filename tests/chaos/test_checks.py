@@ -597,7 +597,7 @@ def test_disabling_an_unknown_check_is_refused(disable: Any, message: str) -> No
         ),
         (
             lambda: Invariant("i", lambda p, s: True, target="a//b"),
-            r"^Invariant\.target='a//b' is not valid: segment ''",
+            r"^Invariant\.target='a//b' is not valid: an empty segment",
         ),
         (lambda: Bound("restarts"), r"^Bound\('restarts'\) needs max=, min= or both$"),
         (

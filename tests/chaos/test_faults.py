@@ -49,7 +49,7 @@ def test_a_kill_that_finds_its_target_restarting_is_a_miss() -> None:
     report = run(system, [chaos.Kill(target="root/a", at=1), chaos.Kill(target="root/a", at=1.5)])
     assert [(r.time, r.fault, r.effect, r.hit) for r in report.faults] == [
         (1.0, 0, "killed", True),
-        (1.5, 1, "missed: no running node matches", False),
+        (1.5, 1, "missed: root/a is restarting", False),
     ]
     assert events(report, "child.started", "root/a") == [(0.0, "restarts=0"), (2.0, "restarts=1")]
     assert (report.metrics["faults.hits"], report.metrics["faults.missed"]) == (1, 1)
@@ -60,7 +60,7 @@ def test_a_kill_whose_glob_matches_nothing_is_a_miss() -> None:
     """A target glob that matches no running node is recorded as a miss at the glob."""
     report = run(Agents("a"), [chaos.Kill(target="root/zz", at=1)])
     assert [(r.path, r.effect, r.hit) for r in report.faults] == [
-        ("root/zz", "missed: no running node matches", False)
+        ("root/zz", "missed: no node matches", False)
     ]
 
 
@@ -118,7 +118,7 @@ def test_a_restart_storm_beyond_max_restarts_makes_the_supervisor_escalate() -> 
         (1.25, "killed"),
         (1.5, "killed"),
         (1.75, "killed"),
-        (2.0, "missed: no running node matches"),
+        (2.0, "missed: no node matches"),
     ]
     assert events(report, "supervisor.escalated") == [(1.75, "child=a")]
     assert (report.metrics["restarts"], report.metrics["escalations"]) == (3, 1)

@@ -236,7 +236,7 @@ def test_a_missing_kind_is_reported_at_its_path() -> None:
 def test_an_unknown_key_is_named_with_a_suggestion_and_the_fields() -> None:
     """A misspelt field names the closest field and every field the kind takes."""
     assert errors(one({"kind": "kill", "target": "root/a", "att": 5})) == (
-        "unknown key 'att' (did you mean 'at'?); Kill takes: target, pick, at @ $.faults[0]",
+        "unknown key 'att' (did you mean 'at'?); Kill takes: target, pick, at @ $.faults[0].att",
     )
 
 
@@ -300,9 +300,9 @@ def test_a_bool_is_not_a_number() -> None:
         (
             "target",
             "root//a",
-            "Crash.target='root//a' is not valid: segment ''; expected segments separated by "
-            "'/', each a name, '*', '**' or a name with '*' in it (e.g. 'root/workers/*' or "
-            "'**/tracker') @ $.faults[0].target",
+            "Crash.target='root//a' is not valid: an empty segment; expected segments separated by "
+            "single '/', each a child id, '*', '**' or an id with '*' in it (e.g. "
+            "'root/workers/*' or '**/tracker') @ $.faults[0].target",
         ),
         ("count", 0, "Crash.count=0 is not valid; expected an int >= 1 @ $.faults[0].count"),
         (
@@ -367,7 +367,7 @@ def test_every_problem_of_a_plan_is_reported_at_once() -> None:
         f"unknown fault kind 'kil' (did you mean 'kill'?); expected one of {ALL_KINDS}, "
         "or 'random' @ $.faults[2].kind",
         "unknown key 'probabilty' (did you mean 'probability'?); Hang takes: target, pick, at, "
-        "until, probability, nth, count @ $.faults[3]",
+        "until, probability, nth, count @ $.faults[3].probabilty",
     )
 
 

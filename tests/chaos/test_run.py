@@ -445,7 +445,7 @@ def test_explain_tells_the_story_of_a_run_on_one_screen() -> None:
             "    #1 kill target=root/zz at=3.0 -> 0 hit(s)",
             "  fault effects:",
             "    2 #0 kill root/a: killed",
-            "    3 #1 kill root/zz: missed: no running node matches",
+            "    3 #1 kill root/zz: missed: no node matches",
             "  metrics: restarts=1 escalations=0 recovery_time.max=0 latency.p99=0 "
             "mailbox.max_depth=1 dead_letters=0",
             "  last 3 events:",
