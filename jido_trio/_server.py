@@ -867,6 +867,7 @@ class _Server:
         error = outcome.error
         if error is not None:
             if env is not None:
+                env.message = message  # the message as processed (an interceptor may rewrite it)
                 self.mailbox.dead_letter(env, _reason(error), error)
             return
         await self.commit(outcome.agent, chain)

@@ -308,3 +308,26 @@ async def test_one_spec_runs_one_agent(autojump_clock: trio.testing.MockClock) -
             assert await ref.call(add(amount=1)) == 3
             await third.shutdown()
         await first.shutdown()
+
+
+class Rewrite(Interceptor):
+    async def on_signal(self, agent: AgentRef, message: Any, proceed: Any) -> None:
+        await proceed(attrs.evolve(message, data={"amount": "lots"}))
+
+
+async def test_a_dead_letter_holds_the_message_as_processed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A message an interceptor rewrote and cmd refused is dead-lettered as it was processed."""
+    spec = agent_spec("box", SINK)
+    ref = spec_ref(spec)
+    with intercept(Rewrite()):
+        async with open_supervisor([spec]) as sup:
+            with pytest.raises(jido_trio.InvalidParamsError, match="amount: expected int"):
+                await ref.call(Signal("box.add", {"amount": 1}, id="m-1"))
+            await sup.shutdown()
+    (letter,) = ref.dead_letters
+    assert letter.reason == "invalid_params"
+    assert isinstance(letter.message, Signal)
+    assert letter.message.data == {"amount": "lots"}
+    assert letter.message.id == "m-1"
