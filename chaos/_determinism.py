@@ -32,6 +32,22 @@ from ._errors import ChaosError
 __all__ = ["check_trio_internals", "seed_scheduler", "seeded_scheduler"]
 
 
+_sources: dict[int, str] = {}  # the run loop's source, read once per module
+
+
+def _loop_source(run_module: ModuleType) -> str:
+    key = id(run_module)
+    if run_module is not _trio_run or key not in _sources:
+        try:
+            text = inspect.getsource(run_module.unrolled_run)
+        except (AttributeError, OSError, TypeError):
+            text = ""
+        if run_module is not _trio_run:
+            return text
+        _sources[key] = text
+    return _sources[key]
+
+
 def check_trio_internals(run_module: ModuleType = _trio_run) -> None:
     """Raise :class:`ChaosError` unless this Trio still schedules the way
     :func:`seed_scheduler` relies on. ``run_module`` is the module to inspect:
@@ -42,10 +58,7 @@ def check_trio_internals(run_module: ModuleType = _trio_run) -> None:
         problems.append("trio._core._run._r is not a random.Random")
     if not isinstance(getattr(run_module, "_ALLOW_DETERMINISTIC_SCHEDULING", None), bool):
         problems.append("trio._core._run._ALLOW_DETERMINISTIC_SCHEDULING is not a bool")
-    try:
-        loop = inspect.getsource(run_module.unrolled_run)
-    except (AttributeError, OSError, TypeError):
-        loop = ""
+    loop = _loop_source(run_module)
     for needle in (
         "_ALLOW_DETERMINISTIC_SCHEDULING",
         "batch.sort(key=lambda t: t._counter)",
