@@ -18,6 +18,7 @@ by creation order, so it does not leak into the schedule.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import random
 from collections.abc import Iterator
@@ -32,20 +33,13 @@ from ._errors import ChaosError
 __all__ = ["check_trio_internals", "seed_scheduler", "seeded_scheduler"]
 
 
-_sources: dict[int, str] = {}  # the run loop's source, read once per module
-
-
+@functools.lru_cache(maxsize=8)
 def _loop_source(run_module: ModuleType) -> str:
-    key = id(run_module)
-    if run_module is not _trio_run or key not in _sources:
-        try:
-            text = inspect.getsource(run_module.unrolled_run)
-        except (AttributeError, OSError, TypeError):
-            text = ""
-        if run_module is not _trio_run:
-            return text
-        _sources[key] = text
-    return _sources[key]
+    """The source of the module's run loop, read once (it does not change)."""
+    try:
+        return inspect.getsource(run_module.unrolled_run)
+    except (AttributeError, OSError, TypeError):
+        return ""
 
 
 def check_trio_internals(run_module: ModuleType = _trio_run) -> None:
