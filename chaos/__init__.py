@@ -49,6 +49,12 @@ from ._run import System as System
 from ._run import check_determinism as check_determinism
 from ._run import run as run
 from ._run import run_async as run_async
+from ._scenario import Scenario as Scenario
+from ._scenario import ScenarioError as ScenarioError
+from ._scenario import load_scenario as load_scenario
+from ._scenario import loads_scenario as loads_scenario
+from ._scenario import new_scenario as new_scenario
+from ._scenario import scenario_schema as scenario_schema
 from ._view import SystemView as SystemView
 from ._workload import Client as Client
 from ._workload import Send as Send
