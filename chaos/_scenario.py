@@ -928,7 +928,7 @@ def _options(doc: _OptionsDoc) -> dict[str, Any]:
 
 # -- the builder: document -> Scenario -------------------------------------------------
 
-_PlainSpec = re.compile(r"^(?:agent_spec|supervisor_spec)\([^)]*\)(?:, children=\.\.\.\))?: ")
+_SPEC_PREFIX = re.compile(r"^(?:agent_spec|supervisor_spec)\([^)]*\)(?:, children=\.\.\.\))?: ")
 
 
 class _Builder:
@@ -1064,7 +1064,7 @@ class _Builder:
 
     def jido_error(self, exc: JidoError, path: str, keys: Sequence[str]) -> None:
         """A jido_trio validation error, at the path of the option it names."""
-        message = _PlainSpec.sub("", str(exc).split("\n")[0])
+        message = _SPEC_PREFIX.sub("", str(exc).split("\n")[0])
         match = re.search(r"\b([a-z_]+)=", message)
         where = path
         if match and match[1] in keys:
@@ -1211,7 +1211,7 @@ class _Builder:
         """Re-report the state's ``field: problem @ $.field`` lines at the path
         of the field in this document, with the value found there."""
         if not exc.errors:
-            self.fail(_PlainSpec.sub("", str(exc)), path)
+            self.fail(_SPEC_PREFIX.sub("", str(exc)), path)
             return
         for line in exc.errors:
             message, _, where = line.rpartition(" @ ")
@@ -1788,7 +1788,15 @@ class Scenario:
         order = [field.name for field in attrs.fields(_TopDoc)]
         ordered = {k: document[k] for k in order if k in document}
         ordered.update((k, v) for k, v in document.items() if k not in ordered)
-        text = yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+        ordered = _flow_style(ordered)
+        text = yaml.dump(
+            ordered,
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            width=88,
+            default_flow_style=False,
+        )
         head = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
         return head + text
 
@@ -1799,6 +1807,51 @@ class _Dumper(yaml.SafeDumper):
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    """Multi-line strings (a ``description: >``) as YAML blocks, not quoted."""
+    tag = "tag:yaml.org,2002:str"
+    if "\n" in data.rstrip("\n"):
+        return dumper.represent_scalar(tag, data, style="|")
+    if data.endswith("\n"):
+        return dumper.represent_scalar(tag, data, style=">")
+    return dumper.represent_scalar(tag, data)
+
+
+class _FlowList(list):  # type: ignore[type-arg]
+    """A list of scalars, written on one line: ``[kill, crash]``."""
+
+
+class _FlowMap(dict):  # type: ignore[type-arg]
+    """A payload of scalars (``data:``, ``state:``), written on one line."""
+
+
+def _scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _flow_style(node: Any, key: object = None) -> Any:
+    """``node`` with its lists of scalars and its scalar payloads marked for
+    flow style (the way the bundled scenarios are written)."""
+    if isinstance(node, list):
+        if node and all(_scalar(item) for item in node):
+            return _FlowList(node)
+        return [_flow_style(item) for item in node]
+    if isinstance(node, dict):
+        if key in ("data", "state", "params", "backoff") and all(map(_scalar, node.values())):
+            return _FlowMap(node)
+        return {k: _flow_style(v, k) for k, v in node.items()}
+    return node
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(
+    _FlowList, lambda d, data: d.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+_Dumper.add_representer(
+    _FlowMap, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
 
 
 def _relocate(document: dict[str, Any], source: Path, target: Path) -> None:
