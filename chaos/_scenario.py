@@ -934,8 +934,7 @@ _SPEC_PREFIX = re.compile(r"^(?:agent_spec|supervisor_spec)\([^)]*\)(?:, childre
 class _Builder:
     """Turns one parsed document into a :class:`Scenario`, collecting every problem."""
 
-    def __init__(self, file: str, path: Path | None, marks: _Marks) -> None:
-        self.file = file
+    def __init__(self, path: Path | None, marks: _Marks) -> None:
         self.path = path
         self.base = path.parent if path is not None else None
         self.marks = marks
@@ -1067,13 +1066,10 @@ class _Builder:
         message = _SPEC_PREFIX.sub("", str(exc).split("\n")[0])
         match = re.search(r"\b([a-z_]+)=", message)
         where = path
-        if match and match[1] in keys:
-            if match[1] == "backoff" or message.startswith("backoff."):
-                where = f"{path}.backoff"
-            else:
-                where = f"{path}.{match[1]}"
-        elif message.startswith("backoff."):
+        if message.startswith("backoff."):  # Backoff(...) names its own fields
             where = f"{path}.backoff"
+        elif match and match[1] in keys:
+            where = f"{path}.{match[1]}"
         self.fail(message, where)
 
     def children(self, raw: object, parent: str, path: str) -> list[_Node] | None:
@@ -1365,7 +1361,13 @@ class _Builder:
                     )
                     items.append({"kind": "random", "rate": 1.0, "kinds": ["kill"]})
                     continue
-                items.append({"kind": "random", **body})
+                if "kind" in body:
+                    self.fail(
+                        "unknown key 'kind': a random: generator draws its faults from kinds:",
+                        f"{path}[{i}].random",
+                        key="kind",
+                    )
+                items.append({**body, "kind": "random"})
                 sugar.add(i)
             else:
                 items.append(item)
@@ -1772,13 +1774,15 @@ class Scenario:
         return attrs.evolve(self, plan=plan, seed=new_seed, swarm=swarm, document=document)
 
     def to_yaml(self, *, directory: str | os.PathLike[str] | None = None, comment: str = "") -> str:
-        """The scenario as a YAML file: :attr:`document` (with the plan and seed
-        of :meth:`with_plan`), ``version`` first.
+        """The scenario as a YAML file that loads back to it: :attr:`document`
+        (with the plan and seed of :meth:`with_plan`), its keys in the format's
+        order. Comments of the original file are not kept.
 
         - ``directory`` — where the file will be written, if not next to this
           scenario: ``pythonpath`` and SQLite store paths are rewritten relative
           to it, and this scenario's directory is added to ``pythonpath`` so its
-          modules still resolve. Defaults to ``None`` (next to this one).
+          modules still resolve. Defaults to ``None`` (next to this one; a
+          scenario loaded from text has nothing to rewrite).
         - ``comment`` — text written first as ``#`` comment lines. Defaults to none.
         """
         document = copy.deepcopy(dict(self.document))
@@ -1902,7 +1906,7 @@ def loads_scenario(text: str, *, path: str | os.PathLike[str] | None = None) -> 
     if not isinstance(text, str):
         raise ScenarioError(file, [f"expected the text of a YAML file, {_got(text)}"])
     data, marks, problems = _parse(text, file)
-    builder = _Builder(file, where.resolve() if where is not None else None, marks)
+    builder = _Builder(where.resolve() if where is not None else None, marks)
     builder.problems.extend(problems)
     scenario = builder.build(data)
     if builder.problems or scenario is None:

@@ -33,12 +33,12 @@ BUNDLED = [DEMAND, STORM, PARTITION, PLANTED]
 
 
 @pytest.fixture
-def fresh_modules() -> Iterator[None]:
-    """Forget the modules a test imported from its own tmp directories."""
-    before = set(sys.modules)
+def fresh_modules(tmp_path: Path) -> Iterator[None]:
+    """Forget the modules a test imported from its own tmp directory (and only those)."""
     yield
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
 
 
 def unique(prefix: str) -> str:
@@ -80,6 +80,16 @@ def test_demand_tracker_survives(seed: int | None) -> None:
     assert report.check("demand in range").verdict == "pass"
     assert report.check("tracker answers").verdict == "pass"
     assert report.check("few dead letters").kind == "bound"
+
+
+def test_bounds_accept_every_metric_a_run_reports() -> None:
+    """Every metric a run reports can be named by a bound (the loader's list of
+    metric names follows the engine's)."""
+    report = chaos.load_scenario(DEMAND).run()
+    bounds = "".join(f"    - {{metric: '{name}', max: 1000000000}}\n" for name in report.metrics)
+    text = minimal(checks="\n  bounds:\n" + bounds)
+    scenario = chaos.loads_scenario(text)
+    assert len(scenario.checks) == len(report.metrics) > 20
 
 
 def test_demand_tracker_is_deterministic() -> None:

@@ -666,6 +666,14 @@ MORE_CASES = [
         id="what-a-reference-is",
     ),
     pytest.param(
+        BASE + "faults:\n  - random: {kind: kill, rate: 1, kinds: [kill]}\n",
+        [
+            "line 8: unknown key 'kind': a random: generator draws its faults from kinds: "
+            "@ $.faults[0].random"
+        ],
+        id="random-with-a-kind",
+    ),
+    pytest.param(
         BASE + "faults:\n  - random: 3\n",
         [
             "line 8: expected a mapping (rate, kinds, targets, at, until, params), got an int 3 "
