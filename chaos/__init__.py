@@ -5,7 +5,8 @@ them are private. ``_plan`` (fault plans as data), ``_expand`` (generators and
 swarm mode), ``_engine`` (the interceptor, the timeline and the trace of a
 run), ``_run`` (:func:`run`, :func:`run_async`, :func:`check_determinism`),
 ``_checks`` and ``_report`` (verdicts), ``_workload``, ``_points``
-(:func:`fault_point`), ``_seeds`` (one root seed, many streams) and
+(:func:`fault_point`), ``_shrink`` (:func:`shrink`), ``_scenario`` (scenario
+files), ``_seeds`` (one root seed, many streams) and
 ``_determinism`` (the only module that touches Trio's private scheduler
 state). ``chaos`` depends on ``jido_trio`` and injects every fault through its
 public seams; ``jido_trio`` never imports ``chaos``.
@@ -50,6 +51,12 @@ from ._run import check_determinism as check_determinism
 from ._run import run as run
 from ._run import run_async as run_async
 from ._run import shrink as shrink
+from ._scenario import Scenario as Scenario
+from ._scenario import ScenarioError as ScenarioError
+from ._scenario import load_scenario as load_scenario
+from ._scenario import loads_scenario as loads_scenario
+from ._scenario import new_scenario as new_scenario
+from ._scenario import scenario_schema as scenario_schema
 from ._shrink import Shrunk as Shrunk
 from ._view import SystemView as SystemView
 from ._workload import Client as Client
