@@ -14,10 +14,12 @@ public seams; ``jido_trio`` never imports ``chaos``.
 
 from ._checks import BUILTIN_CHECKS as BUILTIN_CHECKS
 from ._checks import Bound as Bound
+from ._checks import CheckKind as CheckKind
 from ._checks import CheckResult as CheckResult
 from ._checks import Eventually as Eventually
 from ._checks import Invariant as Invariant
 from ._checks import Sometimes as Sometimes
+from ._checks import Verdict as Verdict
 from ._errors import ChaosError as ChaosError
 from ._errors import InjectedFault as InjectedFault
 from ._errors import InjectedStoreError as InjectedStoreError
@@ -32,6 +34,8 @@ from ._plan import Delay as Delay
 from ._plan import Drop as Drop
 from ._plan import Duplicate as Duplicate
 from ._plan import FailStart as FailStart
+from ._plan import Fault as Fault
+from ._plan import FaultKind as FaultKind
 from ._plan import FaultPlan as FaultPlan
 from ._plan import Hang as Hang
 from ._plan import Kill as Kill
@@ -60,7 +64,9 @@ from ._scenario import scenario_schema as scenario_schema
 from ._shrink import Shrunk as Shrunk
 from ._view import SystemView as SystemView
 from ._workload import Client as Client
+from ._workload import Reply as Reply
 from ._workload import Send as Send
+from ._workload import Workload as Workload
 
 __version__ = "0.1.0.dev0"
 

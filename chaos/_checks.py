@@ -157,8 +157,10 @@ class CheckResult:
     Attributes:
         name: the check's name (a built-in name, or the user's).
         kind: ``"always"``, ``"eventually"``, ``"sometimes"`` or ``"bound"``.
-        verdict: ``"pass"``, ``"fail"`` or ``"unknown"`` (it could not be
-            judged: the run ended before the quiet period did).
+        verdict: ``"pass"``, ``"fail"`` or ``"unknown"``: there was nothing
+            to judge (``requests_answered`` with no call after the heal,
+            ``faults_hit`` with no fault, ``recovered`` when no fault took a
+            target down).
         detail: why, on one or a few lines (the first violation, with its
             virtual time and path).
         time: the virtual time of the first violation, if any.

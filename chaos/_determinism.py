@@ -5,8 +5,9 @@ runnable together (each scheduler "batch"), drawing from a module-level
 ``random.Random`` (``trio._core._run._r``). When the private flag
 ``trio._core._run._ALLOW_DETERMINISTIC_SCHEDULING`` is true, it first sorts the
 batch by task creation order and then shuffles it with ``_r``, so seeding
-``_r`` makes the schedule a function of the seed. (Hypothesis flips the flag
-for the whole process when it is imported; pytest-trio relies on that too.)
+``_r`` makes the schedule a function of the seed. (Trio registers a
+Hypothesis plugin that sets the flag, and registers ``_r`` with Hypothesis,
+as soon as Hypothesis is imported; pytest-trio relies on that.)
 
 Both names are private, so they live here only, the supported Trio range is
 pinned in ``pyproject.toml``, and ``tests/chaos/test_determinism.py`` fails

@@ -40,6 +40,7 @@ from jido_trio import (
     ChildContext,
     ChildInfo,
     CmdOutcome,
+    DeadLetter,
     Instruction,
     Interceptor,
     JidoError,
@@ -165,7 +166,18 @@ def _fault_keys(plan: FaultPlan) -> list[tuple[PlanItem, str]]:
 class _Armed:
     """A fault of the plan, as the engine runs it."""
 
-    __slots__ = ("active", "fault", "hits", "index", "kind", "mutator", "paths", "rng", "seen")
+    __slots__ = (
+        "active",
+        "fault",
+        "hits",
+        "index",
+        "kind",
+        "mutator",
+        "paths",
+        "rng",
+        "seen",
+        "where",
+    )
 
     def __init__(self, index: int, fault: PlanItem, rng: random.Random) -> None:
         self.index = index
@@ -177,6 +189,7 @@ class _Armed:
         self.seen = 0
         self.hits = 0
         self.mutator: Callable[..., Any] | None = None
+        self.where = ""  # how a window fault's records name what it acts on
 
     def covers(self, path: str) -> bool:
         paths = self.paths
@@ -308,6 +321,7 @@ class _Engine(Interceptor):
         self.client: Any = None
         self.sup: Supervisor | None = None
         self.system_error: BaseException | None = None
+        self.letters_before: DeadLetter | None = None  # the run's last dead letter before us
         self.records: list[FaultRecord] = []
         self.first: dict[str, tuple[float, str]] = {}  # first violation of each always check
         self.violations: Counter[str] = Counter()
@@ -523,19 +537,18 @@ class _Engine(Interceptor):
             armed.paths = frozenset(chosen)
         armed.active = True
         if armed.kind in ("partition", "pause"):
-            armed.hits += 1
-            where = (
+            armed.where = (
                 f"{fault.source} {'->' if fault.one_way else '<->'} {fault.target}"
                 if armed.kind == "partition"
                 else ", ".join(sorted(armed.paths))
                 if armed.paths
                 else fault.target
             )
-            self.record(armed, where, "started")
+            self.record(armed, armed.where, "started", hit=False)
 
     def close_window(self, armed: _Armed) -> None:
         if armed.active and armed.kind in ("partition", "pause"):
-            self.record(armed, armed.fault.target, "ended", hit=False)
+            self.record(armed, armed.where, "ended", hit=False)
         armed.active = False
 
     def heal_all(self) -> None:
@@ -544,7 +557,7 @@ class _Engine(Interceptor):
         self.phase = "quiet"
         for armed in self.armed:
             if armed.active and armed.kind in ("partition", "pause"):
-                self.record(armed, armed.fault.target, "healed", hit=False)
+                self.record(armed, armed.where, "healed", hit=False)
             elif armed.kind == "hang" and self.hung[armed.index]:
                 released = f"healed: released {self.hung[armed.index]} agent(s)"
                 self.record(armed, armed.fault.target, released, hit=False)
@@ -672,6 +685,7 @@ class _Engine(Interceptor):
         if self.phase == "faults":
             for armed in self.pauses:
                 if armed.active and armed.covers(path):
+                    armed.hits += 1
                     self.record(armed, path, f"held {_describe(message)}")
                     with trio.move_on_at(self.t0 + armed.fault.at + armed.fault.duration):
                         await self.heal.wait()
@@ -742,8 +756,16 @@ class _Engine(Interceptor):
                     state = outcome.agent.state
                     if armed.mutator is not None:
                         broken = armed.mutator(state, armed.rng)
-                    else:
+                    elif attrs.has(type(state)):
                         broken = corrupt_state(state, armed.rng)
+                    else:
+                        self.record(
+                            armed,
+                            path,
+                            "missed: the state is not an attrs class; give a mutator",
+                            hit=False,
+                        )
+                        continue
                     self.record(armed, path, "corrupted the state")
                     outcome = attrs.evolve(outcome, agent=attrs.evolve(outcome.agent, state=broken))
         for invariant in self.invariants:
@@ -802,6 +824,7 @@ class _Engine(Interceptor):
                     not fault.one_way and matches(fault.target, src) and matches(fault.source, dst)
                 )
                 if forward or back:
+                    armed.hits += 1
                     self.record(armed, f"{src} -> {dst}", f"dropped {signal.type} (partitioned)")
                     return
             for armed in self.on_deliver_faults:
@@ -954,7 +977,7 @@ class _Engine(Interceptor):
             "events": float(self.trace.count),
             "restarts": float(sum(self.restarts.values())),
             "escalations": float(self.escalations),
-            "faults.hits": float(sum(1 for r in self.records if r.hit)),
+            "faults.hits": float(sum(a.hits for a in self.armed)),
             "faults.missed": float(sum(1 for r in self.records if r.effect.startswith("missed"))),
             "mailbox.max_depth": float(self.max_depth),
             "calls": float(len(self.calls)),
@@ -981,13 +1004,25 @@ class _Engine(Interceptor):
             out["recovery_time.mean"] = sum(self.recoveries) / len(self.recoveries)
         out["recoveries"] = float(len(self.recoveries))
         out["unrecovered"] = float(len(self.down))
-        letters = jido_trio.dead_letters()
+        letters = self.new_dead_letters()
         out["dead_letters"] = float(len(letters))
         for reason, n in sorted(Counter(d.reason for d in letters).items()):
             out[f"dead_letters:{reason}"] = float(n)
         for name, n in sorted(self.point_hits.items()):
             out[f"points:{name}"] = float(n)
         return out
+
+    def new_dead_letters(self) -> list[DeadLetter]:
+        """The run's dead letters since this engine started (a Trio run may
+        hold several chaos runs: ``run_async`` twice in one test)."""
+        letters = jido_trio.dead_letters()
+        last = self.letters_before
+        if last is None:
+            return letters
+        for i in range(len(letters) - 1, -1, -1):
+            if letters[i] is last:
+                return letters[i + 1 :]
+        return letters  # the run's record wrapped past it: all it still holds are new
 
     # --------------------------------------------------------- final checks
     def always_results(self) -> list[CheckResult]:

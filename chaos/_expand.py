@@ -3,19 +3,12 @@ targets, and :class:`RandomFaults` generators become concrete faults."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from ._plan import FAULT_CLASSES, RANDOM_DEFAULTS, FaultPlan, PlanItem, RandomFaults, Seconds
 from ._seeds import stream
 
 __all__ = ["expand_plan"]
-
-
-def _subset(items: list[str], rng: random.Random) -> list[str]:
-    """A random non-empty subset, in the original order (each kept with p=1/2)."""
-    kept = [item for item in items if rng.random() < 0.5]
-    return kept or [items[rng.randrange(len(items))]]
 
 
 def _globs_of(item: PlanItem) -> tuple[str, ...]:
@@ -44,9 +37,11 @@ def _make(kind: str, glob: str, other: str, at: float, params: dict[str, Any]) -
 def expand_plan(
     plan: FaultPlan, *, seed: int, duration: float, swarm: bool
 ) -> tuple[FaultPlan, dict[str, Any] | None]:
-    """The concrete plan for ``seed``: in swarm mode only a random non-empty
-    subset of the plan's fault kinds and target globs is kept (each seed its
-    own); each generator becomes faults at Poisson times. Returns the plan and,
+    """The concrete plan for ``seed``: in swarm mode only a random subset of
+    the plan's fault kinds and target globs is kept (each seed its own; each
+    kind and glob is kept with probability 1/2, and those of one fault drawn
+    first are always kept, so some fault survives); each generator becomes
+    faults at Poisson times. Returns the plan and,
     in swarm mode, what the seed kept."""
     swarm_info: dict[str, Any] | None = None
     items = list(plan.faults)
@@ -62,8 +57,14 @@ def expand_plan(
             for glob in globs:
                 if glob not in targets:
                     targets.append(glob)
-        kept_kinds = _subset(kinds, rng)
-        kept_targets = _subset(targets, rng)
+        # an anchor fault, drawn first, keeps its kind and targets: a seed never
+        # swarms its plan away to nothing
+        anchor = items[rng.randrange(len(items))]
+        anchor_kinds = anchor.kinds if isinstance(anchor, RandomFaults) else (type(anchor).kind,)
+        anchor_kind = anchor_kinds[rng.randrange(len(anchor_kinds))]
+        anchor_globs = _globs_of(anchor)
+        kept_kinds = [k for k in kinds if k == anchor_kind or rng.random() < 0.5]
+        kept_targets = [g for g in targets if g in anchor_globs or rng.random() < 0.5]
         swarm_info = {"kinds": kept_kinds, "targets": kept_targets}
         narrowed: list[PlanItem] = []
         for item in items:

@@ -234,6 +234,14 @@ class _EventFault(_Fault):
     nth: int | None = attrs.field(default=None, validator=_count)
     count: int | None = attrs.field(default=None, validator=_count)
 
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if self.nth is not None and self.probability != 1.0:
+            raise InvalidPlanError(
+                f"{type(self).__name__}: nth={self.nth} and probability={self.probability!r} "
+                "cannot go together (the nth event is hit, or each event with the probability)"
+            )
+
 
 @attrs.frozen(kw_only=True)
 class Kill(_Fault):
@@ -274,6 +282,14 @@ class Partition(_Fault):
     source: str = attrs.field(validator=_glob)
     until: Seconds | None = attrs.field(converter=_seconds, default=None, validator=_time)
     one_way: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if self.pick != "all":
+            raise InvalidPlanError(
+                f"Partition.pick={self.pick!r} is not valid: a partition cuts every link "
+                "between source and target; narrow the globs instead"
+            )
 
 
 @attrs.frozen(kw_only=True)

@@ -99,10 +99,12 @@ class RunReport:
                 return result
         raise KeyError(f"no check {name!r}; checks: {', '.join(c.name for c in self.checks)}")
 
-    def explain(self, *, events: int = 12) -> str:
+    def explain(self, *, events: int = 12, effects: int = 12) -> str:
         """A one-screen account of the run, for a failing assertion: the
-        verdict, the failed checks with their first violation, the faults, the
-        main metrics and the last ``events`` events of the trace."""
+        verdict, the failed checks with their first violation (``sometimes``
+        checks that never held show as ``MISS``: coverage, not failure), the
+        plan, the first ``effects`` fault effects, the main metrics and the
+        last ``events`` events of the trace."""
         failed = [c for c in self.checks if c.failed]
         head = "passed" if self.ok else f"FAILED ({len(self.failures)} check(s))"
         lines = [
@@ -111,7 +113,8 @@ class RunReport:
             f"{self.events} events"
         ]
         for result in failed:
-            lines.append(f"  FAIL {result.kind} {result.name}: {result.detail}")
+            mark = "MISS" if result.kind == "sometimes" else "FAIL"
+            lines.append(f"  {mark} {result.kind} {result.name}: {result.detail}")
         passed = [c for c in self.checks if not c.failed]
         if passed:
             lines.append(
@@ -126,7 +129,7 @@ class RunReport:
                 fields = " ".join(f"{k}={v}" for k, v in data.items())
                 hits = sum(1 for r in self.faults if r.fault == i and r.hit)
                 lines.append(f"    #{i} {kind} {fields} -> {hits} hit(s)")
-        shown = [r for r in self.faults][:events]
+        shown = list(self.faults[:effects])
         if shown:
             lines.append("  fault effects:")
             lines.extend(f"    {r.line()}" for r in shown)

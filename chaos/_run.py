@@ -179,11 +179,20 @@ def _options(
             raise InvalidPlanError(f"{name}={flag!r}: expected True or False")
     checks = tuple(checks)
     _split_checks(checks)
+    window = _seconds("duration", duration, positive=True)
+    the_plan = _plan(plan)
+    for i, fault in enumerate(the_plan.faults):
+        if fault.at >= window:
+            raise InvalidPlanError(
+                f"fault #{i} ({type(fault).kind}) starts at {fault.at:g}s, after the fault "
+                f"window [0, {window:g}s): it would never act; move it earlier or make the "
+                "run's duration longer"
+            )
     return _Options(
         system=_system(system),
-        plan=_plan(plan),
+        plan=the_plan,
         seed=seed,
-        duration=_seconds("duration", duration, positive=True),
+        duration=window,
         quiet_period=_seconds("quiet_period", quiet_period),
         workload=workload,
         checks=checks,
@@ -305,6 +314,9 @@ async def run_async(
     ``autojump_clock`` fixture, or ``trio.testing.MockClock(autojump_threshold=0)``).
     Trio's scheduler is seeded from here on, so the run is deterministic given
     what the test did before it; times in the report are relative to the call.
+    Afterwards the run's random source is the one it had before, and its
+    signal id factory is the default again (``uuid4``); the scheduler stays
+    seeded (the pytest plugin puts it back after the test).
     """
     options = _options(
         system,
@@ -330,15 +342,19 @@ async def run_async(
         )
     check_trio_internals()
     seed_scheduler(derive(options.seed, "scheduler"))
-    return await _run(options)
+    previous = jido_trio.run_random()
+    try:
+        return await _run(options)
+    finally:
+        jido_trio.set_run_random(previous)
+        jido_trio.set_id_factory(None)
 
 
 async def _run(options: _Options) -> RunReport:
     seed = options.seed
     jido_trio.set_run_random(stream(seed, "jitter"))
     ids = stream(seed, "ids")
-    if hasattr(jido_trio, "set_id_factory"):  # TODO(lead): drop the guard after the merge
-        jido_trio.set_id_factory(lambda: f"{ids.getrandbits(64):016x}")
+    jido_trio.set_id_factory(lambda: f"{ids.getrandbits(64):016x}")
     plan, swarm_info = expand_plan(
         options.plan, seed=seed, duration=options.duration, swarm=options.swarm
     )
@@ -358,6 +374,8 @@ async def _run(options: _Options) -> RunReport:
         fault_points=options.fault_points,
     )
     engine.t0 = trio.current_time()
+    before = jido_trio.dead_letters()
+    engine.letters_before = before[-1] if before else None
     token = _current_engine.set(engine)
     try:
         with (
@@ -533,7 +551,14 @@ def check_determinism(
 ) -> RunReport:
     """Run twice with the same arguments (as :func:`run`) and compare the
     traces event by event. Returns the report if they match; raises
-    :class:`NondeterminismError` naming the first event that differs."""
+    :class:`NondeterminismError` naming the first event that differs. The
+    trace is always recorded and kept whole here (``trace`` and
+    ``keep_trace`` are not options of a determinism check)."""
+    for name in ("trace", "keep_trace"):
+        if name in options:
+            raise InvalidPlanError(
+                f"check_determinism() takes no {name}=: it compares whole traces"
+            )
     options["keep_trace"] = None
     first = run(system, plan, **options)
     second = run(system, plan, **options)
@@ -551,7 +576,7 @@ def shrink(
     system: System | Callable[[], Sequence[ChildSpec]],
     plan: FaultPlan | Iterable[PlanItem] | None,
     *,
-    seed: int,
+    seed: int = 0,
     fails: Callable[[RunReport], bool] | None = None,
     max_runs: int = 300,
     **options: Any,
@@ -570,6 +595,7 @@ def shrink(
     if not isinstance(max_runs, int) or isinstance(max_runs, bool) or max_runs < 1:
         raise InvalidPlanError(f"max_runs={max_runs!r} is not valid; expected an int >= 1")
     first = run(system, plan, seed=seed, **options)
+    as_written = first.plan == _plan(plan) and not options.get("swarm", False)
     options = {**options, "swarm": False}
 
     def run_plan(candidate: FaultPlan) -> RunReport:
@@ -585,4 +611,10 @@ def shrink(
         def fails(report: RunReport) -> bool:
             return any(c.name in names for c in report.failures)
 
-    return shrink_plan(run_plan, first.plan, fails=fails, max_runs=max_runs)
+    return shrink_plan(
+        run_plan,
+        first.plan,
+        fails=fails,
+        max_runs=max_runs,
+        original=first if as_written else None,
+    )

@@ -80,13 +80,16 @@ def shrink_plan(
     *,
     fails: Callable[[RunReport], bool] | None = None,
     max_runs: int = 300,
+    original: RunReport | None = None,
 ) -> Shrunk:
     """Shrink ``plan`` (concrete) with ``run_plan`` (one deterministic run of a
     plan). ``fails(report)`` says whether a run still fails *the same way*;
-    by default: one of the checks the original run failed fails again."""
+    by default: one of the checks the original run failed fails again.
+    ``original`` is the report of ``run_plan(plan)`` if the caller has it."""
     if not plan.concrete:
         raise ChaosError("shrink a concrete plan: expand its RandomFaults first (report.plan)")
-    original = run_plan(plan)
+    if original is None:
+        original = run_plan(plan)
     if fails is None:
         names = {c.name for c in original.failures}
         if not names:

@@ -59,8 +59,9 @@ class SystemView:
         return self.agent(name).state
 
     def dead_letters(self) -> list[DeadLetter]:
-        """``jido_trio.dead_letters()``: every dead letter of the run."""
-        return jido_trio.dead_letters()
+        """The dead letters of this chaos run (``jido_trio.dead_letters()``
+        since the run started)."""
+        return self._engine.new_dead_letters()
 
     @property
     def metrics(self) -> Mapping[str, float]:

@@ -185,7 +185,7 @@ def test_a_partition_drops_deliveries_both_ways_until_it_ends() -> None:
         (2.0, "root/a <-> root/b", "started"),
         (3.0, "root/a -> root/b", "dropped log.note (partitioned)"),
         (3.0, "root/b -> root/a", "dropped log.note (partitioned)"),
-        (5.0, "root/b", "ended"),
+        (5.0, "root/a <-> root/b", "ended"),
     ]
     assert system.state("a").seen == ("1", "6")
     assert system.state("b").seen == ("1", "6")
@@ -202,7 +202,7 @@ def test_a_one_way_partition_drops_one_direction_until_the_heal() -> None:
         (2.0, "root/a -> root/b", "started"),
         (3.0, "root/a -> root/b", "dropped log.note (partitioned)"),
         (6.0, "root/a -> root/b", "dropped log.note (partitioned)"),
-        (10.0, "root/b", "healed"),
+        (10.0, "root/a -> root/b", "healed"),
     ]
     assert system.state("a").seen == ("1", "3", "6")
     assert system.state("b").seen == ("1",)

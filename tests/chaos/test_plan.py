@@ -77,9 +77,12 @@ def faults(draw: st.DrawFn, kind: str | None = None) -> PlanItem:
     fields = {name: draw(strategy) for name, strategy in EXTRA[kind].items()}
     if cls.event:
         fields.update({name: draw(strategy) for name, strategy in EVENT.items()})
+        if fields["nth"] is not None:
+            fields["probability"] = 1.0  # the nth event, or each with a probability
     if cls.event or kind == "partition":
         fields["until"] = None if until is None or until == at else until
-    return cls(target=draw(GLOBS), pick=draw(PICKS), at=at, **fields)  # type: ignore[no-any-return]
+    pick = "all" if kind == "partition" else draw(PICKS)  # a partition cuts every link
+    return cls(target=draw(GLOBS), pick=pick, at=at, **fields)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------ round trips
@@ -627,3 +630,32 @@ def test_without_swarm_mode_the_report_has_no_swarm() -> None:
     report = chaos.run(Agents("a", "b", "c"), SWARM_PLAN, duration=5, quiet_period=1)
     assert report.swarm is None
     assert report.plan == SWARM_PLAN
+
+
+def test_nth_and_probability_cannot_go_together() -> None:
+    """An event fault hits the nth event, or each with a probability: not both."""
+    with pytest.raises(
+        InvalidPlanError, match=r"^Drop: nth=2 and probability=0.5 cannot go together"
+    ):
+        chaos.Drop(target="root/a", nth=2, probability=0.5)
+
+
+def test_a_partition_cuts_every_link_so_it_takes_no_pick() -> None:
+    """Partition.pick other than 'all' is refused with the fix (narrow the globs)."""
+    with pytest.raises(InvalidPlanError, match=r"^Partition.pick='one' is not valid: .*globs"):
+        chaos.Partition(source="root/a", target="root/b", pick="one")
+
+
+def test_a_swarm_never_narrows_a_plan_to_nothing() -> None:
+    """In swarm mode every seed keeps at least one fault of the plan."""
+    plan = FaultPlan(
+        [
+            chaos.Kill(target="root/a", at=1.0),
+            chaos.Drop(target="root/b", at=1.0),
+            chaos.Delay(target="root/c", seconds=1.0, at=1.0),
+            chaos.Pause(target="root/d", duration=1.0, at=1.0),
+        ]
+    )
+    sizes = {len(expand_plan(plan, seed=seed, duration=10.0, swarm=True)[0]) for seed in range(64)}
+    assert 0 not in sizes
+    assert len(sizes) > 1

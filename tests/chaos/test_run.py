@@ -435,7 +435,7 @@ def test_explain_tells_the_story_of_a_run_on_one_screen() -> None:
     assert report.explain(events=3) == "\n".join(
         [
             "chaos run seed=0: FAILED (1 check(s)); 2 fault(s), 5s of faults + 1s quiet, 20 events",
-            "  FAIL sometimes faults_hit: never hit a live target: #1 kill root/zz",
+            "  MISS sometimes faults_hit: never hit a live target: #1 kill root/zz",
             "  FAIL bound restarts <= 0: restarts = 1",
             "  ok: no_unexpected_crash, restart_intensity, fifo_per_link, call_deadlines, "
             "all_running, mailboxes_drained, requests_answered, messages_accounted, "
@@ -499,3 +499,18 @@ def test_report_check_names_the_checks_it_has() -> None:
     report = chaos.run(Agents("a"), [], duration=1, quiet_period=0, disable=["recovered"])
     with pytest.raises(KeyError, match=r"no check 'recovered'; checks: no_unexpected_crash, "):
         report.check("recovered")
+
+
+def test_a_fault_outside_the_fault_window_is_refused() -> None:
+    """A fault starting at or after the run's duration would never act: refused up front."""
+    with pytest.raises(
+        InvalidPlanError, match=r"^fault #1 \(kill\) starts at 30s, after the fault window \[0, 30s\)"
+    ):
+        chaos.run(lambda: [], [chaos.Kill(target="root/a"), chaos.Kill(target="root/a", at=30.0)])
+
+
+@pytest.mark.parametrize("option", ["trace", "keep_trace"])
+def test_check_determinism_compares_whole_traces(option: str) -> None:
+    """check_determinism refuses trace= and keep_trace=, which would blind it."""
+    with pytest.raises(InvalidPlanError, match=rf"^check_determinism\(\) takes no {option}="):
+        chaos.check_determinism(lambda: [], **{option: False})
