@@ -504,7 +504,8 @@ def test_report_check_names_the_checks_it_has() -> None:
 def test_a_fault_outside_the_fault_window_is_refused() -> None:
     """A fault starting at or after the run's duration would never act: refused up front."""
     with pytest.raises(
-        InvalidPlanError, match=r"^fault #1 \(kill\) starts at 30s, after the fault window \[0, 30s\)"
+        InvalidPlanError,
+        match=r"^fault #1 \(kill\) starts at 30s, after the fault window \[0, 30s\)",
     ):
         chaos.run(lambda: [], [chaos.Kill(target="root/a"), chaos.Kill(target="root/a", at=30.0)])
 
@@ -513,4 +514,4 @@ def test_a_fault_outside_the_fault_window_is_refused() -> None:
 def test_check_determinism_compares_whole_traces(option: str) -> None:
     """check_determinism refuses trace= and keep_trace=, which would blind it."""
     with pytest.raises(InvalidPlanError, match=rf"^check_determinism\(\) takes no {option}="):
-        chaos.check_determinism(lambda: [], **{option: False})
+        chaos.check_determinism(lambda: [], None, **{option: False})
