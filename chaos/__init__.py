@@ -9,6 +9,11 @@ run), ``_run`` (:func:`run`, :func:`run_async`, :func:`check_determinism`),
 ``_determinism`` (the only module that touches Trio's private scheduler
 state). ``chaos`` depends on ``jido_trio`` and injects every fault through its
 public seams; ``jido_trio`` never imports ``chaos``.
+``_strategies`` (Hypothesis strategies for fault plans, :func:`assert_ok`)
+and ``_pytest_plugin`` (the ``pytest11`` plugin ``chaos``) serve tests.
+
+PYTEST_DONT_REWRITE: pytest rewrites the asserts of a distribution that ships a
+pytest plugin; not in this module, whose namespace is the public API.
 """
 
 from ._checks import BUILTIN_CHECKS as BUILTIN_CHECKS
@@ -49,6 +54,10 @@ from ._run import System as System
 from ._run import check_determinism as check_determinism
 from ._run import run as run
 from ._run import run_async as run_async
+from ._strategies import ChecksFailedError as ChecksFailedError
+from ._strategies import assert_ok as assert_ok
+from ._strategies import fault_plans as fault_plans
+from ._strategies import faults as faults
 from ._view import SystemView as SystemView
 from ._workload import Client as Client
 from ._workload import Send as Send
