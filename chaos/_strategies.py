@@ -336,6 +336,7 @@ def assert_ok(report: RunReport, *, coverage: bool = False) -> None:
     Hypothesis then shrinks the plan and prints the minimal one; the pytest
     plugin adds the seed and the replay to the failure report.
     """
+    __tracebackhide__ = True  # pytest: the failure points at the test's call
     if not isinstance(report, RunReport):
         raise InvalidPlanError(
             f"assert_ok(report={report!r}): expected the chaos.RunReport that chaos.run() returned"
