@@ -10,6 +10,11 @@ files), ``_seeds`` (one root seed, many streams) and
 ``_determinism`` (the only module that touches Trio's private scheduler
 state). ``chaos`` depends on ``jido_trio`` and injects every fault through its
 public seams; ``jido_trio`` never imports ``chaos``.
+``_strategies`` (Hypothesis strategies for fault plans, :func:`assert_ok`)
+and ``_pytest_plugin`` (the ``pytest11`` plugin ``chaos``) serve tests.
+
+PYTEST_DONT_REWRITE: pytest rewrites the asserts of a distribution that ships a
+pytest plugin; not in this module, whose namespace is the public API.
 """
 
 from ._checks import BUILTIN_CHECKS as BUILTIN_CHECKS
@@ -62,6 +67,10 @@ from ._scenario import loads_scenario as loads_scenario
 from ._scenario import new_scenario as new_scenario
 from ._scenario import scenario_schema as scenario_schema
 from ._shrink import Shrunk as Shrunk
+from ._strategies import ChecksFailedError as ChecksFailedError
+from ._strategies import assert_ok as assert_ok
+from ._strategies import fault_plans as fault_plans
+from ._strategies import faults as faults
 from ._view import SystemView as SystemView
 from ._workload import Client as Client
 from ._workload import Reply as Reply

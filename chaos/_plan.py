@@ -632,6 +632,26 @@ class FaultPlan:
     def __len__(self) -> int:
         return len(self.faults)
 
+    def __repr__(self) -> str:
+        if not self.faults:
+            return f"{type(self).__module__}.{type(self).__qualname__}()"
+        faults = ", ".join(map(repr, self.faults))
+        return f"{type(self).__module__}.{type(self).__qualname__}([{faults}])"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """The repr, one fault a line when it does not fit (Hypothesis' and
+        IPython's pretty printers)."""
+        if not self.faults:
+            printer.text(repr(self))
+            return
+        start = f"{type(self).__module__}.{type(self).__qualname__}(["
+        with printer.group(len(start), start, "])"):
+            for i, fault in enumerate(self.faults):
+                if i:
+                    printer.text(",")
+                    printer.breakable()
+                printer.text(repr(fault))
+
     # -- data -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The plan as plain data: ``{"faults": [{"kind": ..., ...}, ...]}``."""
@@ -673,6 +693,29 @@ class FaultPlan:
         except yaml.YAMLError as exc:
             raise InvalidPlanError(f"a fault plan must be YAML: {exc}") from None
         return cls.from_dict(data)
+
+
+# -- reprs ------------------------------------------------------------------------
+# A plan's repr is Python that rebuilds it (``chaos.FaultPlan([chaos.Kill(
+# target='root/a', at=1.0)])``), fields at their default left out: Hypothesis
+# prints a falsifying plan with it (``_repr_pretty_``), ready to paste into a
+# test. attrs writes a ``__repr__`` for each class it decorates, so the fault
+# classes get theirs here, after the decorators ran.
+
+
+def _item_repr(self: Any) -> str:
+    fields = ", ".join(f"{k}={v!r}" for k, v in fault_to_dict(self).items() if k != "kind")
+    return f"{type(self).__module__}.{type(self).__qualname__}({fields})"
+
+
+def _item_repr_pretty(self: Any, printer: Any, cycle: bool) -> None:
+    printer.text(repr(self))
+
+
+for _cls in (*FAULT_CLASSES.values(), RandomFaults):
+    setattr(_cls, "__repr__", _item_repr)  # noqa: B010 (mypy: cannot assign to a method)
+    setattr(_cls, "_repr_pretty_", _item_repr_pretty)  # noqa: B010
+del _cls
 
 
 # -- structuring --------------------------------------------------------------------

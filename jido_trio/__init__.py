@@ -3,6 +3,9 @@
 Layout: every public name is re-exported here, one a line; the modules behind
 them are private (``_supervisor.py``, ``_agent.py``, ...). ``docs/design.md``
 gives a tour of the internals.
+
+PYTEST_DONT_REWRITE: this distribution ships a pytest plugin (chaos's), so pytest
+rewrites the asserts of its modules; not this one, whose namespace is the public API.
 """
 
 from ._action import Action as Action
