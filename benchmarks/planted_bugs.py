@@ -25,14 +25,17 @@ The bugs (``BUGS``, in this order):
   restarts the whole service with fresh agents. Check (``eventually``): the
   store stays up for 5 s after the quiet period.
 - ``reorder_sequence`` — a consumer that applies readings in arrival order:
-  a later reading overtaken by an earlier one moves its sequence number
-  backwards. Check (``always``): the sequence number only increases.
+  an earlier reading that arrives after a later one (reordered), or one
+  delivered twice, takes its sequence number back or repeats it; the fix
+  ignores a reading no newer than the one applied. Check (``always``): the
+  sequence number only increases.
 - ``missing_timeout`` — a request/reply over ``Emit`` with no timer: when a
   request or its reply is lost, the requester waits for ever and its queue of
-  jobs never drains. (A ``call`` cannot be lost in jido_trio: a dropped or
-  crashed call fails at once with ``AgentDownError``; a hung or paused agent is
-  released at the heal. So the missing timeout is in the agents' own
-  protocol.) Check (``eventually``): every job is finished.
+  jobs never drains. The fix asks again every second (a periodic schedule).
+  (A ``call`` cannot be lost in jido_trio: a dropped or crashed call fails at
+  once with ``AgentDownError``; a hung or paused agent is released at the
+  heal. So the missing timeout is in the agents' own protocol.) Check
+  (``eventually``): every job is finished.
 - ``volatile_ledger`` — a ledger that restarts from its initial state
   (``restart_from="initial"``): a crash or a kill forgets every deposit.
   Check (``eventually``): the balance covers every acknowledged deposit.
@@ -467,43 +470,47 @@ class Job:
     k: int
 
 
-def _ask(k: int, fixed: bool) -> list[Any]:
-    ask: list[Any] = [Emit("server.request", {"k": k}, to="server")]
-    if fixed:
-        ask.append(Schedule(1.0, "requester.timeout", {"k": k}))
-    return ask
+def ask(k: int) -> Emit:
+    return Emit("server.request", {"k": k}, to="server")
 
 
-def _requester_actions(fixed: bool) -> list[Any]:
-    @action("job", params=Job)
-    def job(state: Requester, params: Job) -> ActionResult[Requester]:
-        if state.outstanding is None:
-            return ActionResult(
-                attrs.evolve(state, outstanding=params.k), directives=_ask(params.k, fixed)
-            )
-        return ActionResult(attrs.evolve(state, queue=(*state.queue, params.k)))
-
-    @action("reply", params=Job)
-    def reply(state: Requester, params: Job) -> ActionResult[Requester]:
-        if params.k != state.outstanding:
-            return ActionResult(state)  # a late or repeated reply
-        if not state.queue:
-            return ActionResult(Requester((), None, state.done + 1))
-        k, *rest = state.queue
-        return ActionResult(Requester(tuple(rest), k, state.done + 1), directives=_ask(k, fixed))
-
-    @action("timeout", params=Job)
-    def timeout(state: Requester, params: Job) -> ActionResult[Requester]:
-        if params.k != state.outstanding:
-            return ActionResult(state)
-        return ActionResult(state, directives=_ask(params.k, fixed))  # ask again
-
-    return [job, reply, timeout]
+@action("job", params=Job)
+def job(state: Requester, params: Job) -> ActionResult[Requester]:
+    if state.outstanding is None:
+        return ActionResult(attrs.evolve(state, outstanding=params.k), directives=[ask(params.k)])
+    return ActionResult(attrs.evolve(state, queue=(*state.queue, params.k)))
 
 
-ROUTES = {"requester.job": "job", "requester.reply": "reply", "requester.timeout": "timeout"}
-REQUESTER = AgentDef("requester", Requester, _requester_actions(False), routes=ROUTES)
-REQUESTER_FIXED = AgentDef("requester", Requester, _requester_actions(True), routes=ROUTES)
+@action("reply", params=Job)
+def reply(state: Requester, params: Job) -> ActionResult[Requester]:
+    if params.k != state.outstanding:
+        return ActionResult(state)  # a late or repeated reply
+    if not state.queue:
+        return ActionResult(Requester((), None, state.done + 1))
+    k, *rest = state.queue
+    return ActionResult(Requester(tuple(rest), k, state.done + 1), directives=[ask(k)])
+
+
+@action("retry")
+def retry(state: Requester, params: NoParams) -> ActionResult[Requester]:
+    """The fix: every second, ask again for the job still waiting (the
+    server's reply is idempotent; a repeated reply is ignored)."""
+    if state.outstanding is None:
+        return ActionResult(state)
+    return ActionResult(state, directives=[ask(state.outstanding)])
+
+
+ROUTES = {"requester.job": "job", "requester.reply": "reply"}
+REQUESTER = AgentDef("requester", Requester, [job, reply], routes=ROUTES)
+REQUESTER_FIXED = AgentDef(
+    "requester",
+    Requester,
+    [job, reply, retry],
+    routes={**ROUTES, "requester.retry": "retry"},
+    # a periodic schedule, not a one-shot Schedule per request: a lost
+    # one-shot timeout would end the retries (the search found that one)
+    schedules=[Every(1.0, "requester.retry")],
+)
 
 
 @action("serve", params=Job)
