@@ -29,6 +29,14 @@ dict with at least ``"ratio"`` (plus any raw figures: a float, int, str, or a
 nested dict of them), and decorate it with ``@bench("name", target=..., direction="<=")``.
 A further verdict from the same run is a ``Check``: ``checks=(Check("floor", 1.3),)``
 reads ``figures["floor"]["ratio"]`` and prints it as ``BENCH name.floor ...``.
+
+A benchmark of counts rather than a ratio (``bugfind``) has ``target=None``: its
+figures hold ``"lines"``, a list of ``Line`` dicts (``name``, ``head``: the
+figures on its ``BENCH`` line, ``figures``: those indented below), and
+``"head"``, its own summary line's figures; it has no verdict.
+
+The chaos engine's benchmarks (``chaos_*``, ``bugfind``) take their systems
+from ``chaos_bench.py`` and ``planted_bugs.py``, beside this file.
 """
 
 from __future__ import annotations
@@ -51,12 +59,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
 import attrs
+import chaos_bench
+import planted_bugs
 import trio
 import trio.testing
 
+import chaos
 import jido_trio
 
 HERE = Path(__file__).resolve().parent
@@ -67,6 +78,15 @@ TRIOTP_VERSION = "0.2.1"
 Figures = dict[str, Any]
 Direction = Literal["<=", ">="]
 T = TypeVar("T")
+
+
+class Line(TypedDict):
+    """One line of a benchmark of counts: ``BENCH <name> <head...>``, then
+    ``figures`` indented below it."""
+
+    name: str
+    head: dict[str, Any]
+    figures: dict[str, Any]
 
 
 def verdict(value: float, target: float, direction: Direction) -> str:
@@ -90,7 +110,8 @@ class Bench:
     """One benchmark: ``fn(quick)`` returns its figures, with ``"ratio"``."""
 
     name: str
-    target: float
+    #: ``None``: a benchmark of counts, with no verdict (see the module docstring)
+    target: float | None
     direction: Direction
     fn: Callable[[bool], Figures]
     doc: str = ""
@@ -99,6 +120,7 @@ class Bench:
     checks: tuple[Check, ...] = ()
 
     def verdict(self, ratio: float) -> str:
+        assert self.target is not None
         return verdict(ratio, self.target, self.direction)
 
 
@@ -108,7 +130,7 @@ BENCHMARKS: list[Bench] = []
 def bench(
     name: str,
     *,
-    target: float,
+    target: float | None,
     direction: Direction = "<=",
     triotp: str | None = None,
     checks: tuple[Check, ...] = (),
@@ -1048,6 +1070,215 @@ def bench_agents_linear(quick: bool) -> Figures:
     return figures
 
 
+# ---------------------------------------------------------- the chaos engine
+#: the virtual hour's sides, measured once per process and size, then shared
+#: by chaos_virtual_time and chaos_overhead (five sides of ~6 s each)
+_HOUR: dict[bool, dict[str, dict[str, Samples]]] = {}
+HOUR_AGENTS = 100
+
+
+def hour_size(quick: bool) -> tuple[int, int]:
+    """(virtual seconds, interleaved repeats) of the virtual-hour benchmarks."""
+    return (120, 2) if quick else (3600, 3)
+
+
+def virtual_hour(quick: bool) -> dict[str, dict[str, Samples]]:
+    """The five sides of a virtual hour of 100 tickers (``chaos_bench.py``),
+    interleaved, after a warm-up of each at 10 virtual seconds."""
+    if quick not in _HOUR:
+        seconds, k = hour_size(quick)
+        sides: dict[str, Callable[[int, int, Callable[[], float]], dict[str, float]]] = {
+            "chaos": chaos_bench.hour_chaos,
+            "trace_off": partial(chaos_bench.hour_chaos, trace=False),
+            "engine": chaos_bench.hour_engine,
+            "plain": chaos_bench.hour_plain,
+            "bare": chaos_bench.hour_bare,
+        }
+        for fn in sides.values():
+            fn(HOUR_AGENTS, 10, now)
+        _HOUR[quick] = side_by_side(
+            {name: partial(fn, HOUR_AGENTS, seconds, now) for name, fn in sides.items()},
+            k,
+            warm_up=False,
+        )
+    return _HOUR[quick]
+
+
+@bench("chaos_virtual_time", target=0.5, direction=">=")
+def bench_chaos_virtual_time(quick: bool) -> Figures:
+    """a virtual hour of 100 agents handling a signal a second under chaos.run
+    (trace on, no fault) vs bare Trio tasks sleeping 1 s 3,600 times on the same
+    MockClock; ratio = bare time / chaos time."""
+    seconds, k = hour_size(quick)
+    res = virtual_hour(quick)
+    ours, bare = res["chaos"]["total"], res["bare"]["total"]
+    signals = HOUR_AGENTS * seconds
+    return {
+        "ratio": ratio(bare.best, ours.best),
+        "agents": HOUR_AGENTS,
+        "virtual_s": seconds,
+        "signals": signals,
+        "repeats": k,
+        "chaos_s": round(ours.best, 3),
+        "bare_s": round(bare.best, 3),
+        "chaos_us_per_signal": us(ours.best, signals),
+        "bare_us_per_wakeup": us(bare.best, signals),
+        "virtual_s_per_s": round(seconds / ours.best, 1),
+        "median_ratio": ratio(bare.median, ours.median),
+    }
+
+
+@bench("chaos_overhead", target=1.1)
+def bench_chaos_overhead(quick: bool) -> Figures:
+    """the same virtual hour: chaos.run as is (scheduler seeded, trace on) vs the
+    same engine with the trace off and Trio's scheduler not seeded.
+
+    ``trace`` and ``seeding`` split the ratio in two (trace on / off, both
+    seeded; seeded / not, both without a trace); ``whole_engine`` (no target)
+    is chaos.run against the same agents under a plain jido_trio supervisor.
+    """
+    seconds, k = hour_size(quick)
+    res = virtual_hour(quick)
+    ours, trace_off = res["chaos"]["total"], res["trace_off"]["total"]
+    engine, plain = res["engine"]["total"], res["plain"]["total"]
+    signals = HOUR_AGENTS * seconds
+    return {
+        "ratio": ratio(ours.best, engine.best),
+        "agents": HOUR_AGENTS,
+        "virtual_s": seconds,
+        "repeats": k,
+        "chaos_us_per_signal": us(ours.best, signals),
+        "trace_off_us_per_signal": us(trace_off.best, signals),
+        "unseeded_us_per_signal": us(engine.best, signals),
+        "median_ratio": ratio(ours.median, engine.median),
+        "trace": {
+            "ratio": ratio(ours.best, trace_off.best),
+            "median_ratio": ratio(ours.median, trace_off.median),
+        },
+        "seeding": {
+            "ratio": ratio(trace_off.best, engine.best),
+            "median_ratio": ratio(trace_off.median, engine.median),
+        },
+        "whole_engine": {
+            "ratio": ratio(ours.best, plain.best),
+            "median_ratio": ratio(ours.median, plain.median),
+            "unseeded_to_plain": ratio(engine.best, plain.best),
+            "plain_us_per_signal": us(plain.best, signals),
+        },
+    }
+
+
+@bench("chaos_runs_per_s", target=1.5)
+def bench_chaos_runs_per_s(quick: bool) -> Figures:
+    """chaos.run of a 4-agent system with a call workload, 30 virtual seconds,
+    under a five-fault plan (kill, crash, delay, drop, partition) vs the same
+    runs with no fault; ratio = time with faults / time without."""
+    n = 5 if quick else 20
+    k = 2 if quick else 5
+    none = chaos.FaultPlan()
+    res = side_by_side(
+        {
+            "faults": partial(chaos_bench.small_runs, n, chaos_bench.FIVE_FAULTS, now),
+            "none": partial(chaos_bench.small_runs, n, none, now),
+            "trace_off": partial(
+                chaos_bench.small_runs, n, chaos_bench.FIVE_FAULTS, now, trace=False
+            ),
+        },
+        k,
+    )
+    faults, clean, off = res["faults"]["total"], res["none"]["total"], res["trace_off"]["total"]
+    one = chaos_bench.small_run(chaos_bench.FIVE_FAULTS, 0)
+    return {
+        "ratio": ratio(faults.best, clean.best),
+        "runs": n,
+        "repeats": k,
+        "runs_per_s": round(n / faults.best, 1),
+        "mean_run_ms": ms(faults.best / n),
+        "no_fault_runs_per_s": round(n / clean.best, 1),
+        "trace_off_runs_per_s": round(n / off.best, 1),
+        "median_ratio": ratio(faults.median, clean.median),
+        "virtual_s": chaos_bench.SMALL_DURATION + chaos_bench.SMALL_QUIET,
+        "events_per_run": one.events,
+        "fault_hits_per_run": int(one.metrics["faults.hits"]),
+        "calls_per_run": int(one.metrics["calls"]),
+    }
+
+
+def bugfind_lines(bug: planted_bugs.Bug, *, swarm: bool, quick: bool) -> tuple[Line, int]:
+    """Search ``bug`` in one mode, shrink what it finds; the line and the
+    number of runs it all took."""
+    cap = 50 if quick else 500
+    window = 0 if quick else 200
+    found = chaos_bench.search(bug, swarm=swarm, cap=cap, window=window)
+    mode = "yes" if swarm else "no"
+    head: dict[str, Any]
+    figures: dict[str, Any] = {"check": bug.check}
+    runs = found.tried
+    if found.first is None:
+        head = {"runs": "not_found", "cap": cap, "swarm": mode}
+    else:
+        shrunk = chaos_bench.shrink_found(bug, found, max_runs=300)
+        runs += shrunk.runs + 1  # chaos.shrink runs the seed once to expand its plan
+        head = {
+            "runs": found.runs,
+            "plan": len(found.first.plan),
+            "shrunk": len(shrunk.plan),
+            "shrink_runs": shrunk.runs,
+            "swarm": mode,
+        }
+        figures["seed"] = found.first.seed
+        if found.first.swarm is not None:
+            figures["swarm_kinds"] = ",".join(found.first.swarm["kinds"])
+        figures["plan_kinds"] = ",".join(type(f).kind for f in found.first.plan.faults)
+        figures["shrunk_plan"] = chaos_bench.describe_plan(shrunk.plan)
+        figures["shrunk_hits"] = sum(1 for r in shrunk.report.faults if r.hit)
+        figures["exhausted"] = shrunk.exhausted
+    if window:
+        figures["found_in"] = f"{len(found.failing)}/{window}"
+        fixed = chaos_bench.search(bug, swarm=swarm, cap=0, window=window, fixed=True)
+        figures["fixed_failed"] = f"{len(fixed.failing)}/{window}"
+        runs += fixed.tried
+    line: Line = {"name": f"bugfind.{bug.name}", "head": head, "figures": figures}
+    return line, runs
+
+
+@bench("bugfind", target=None)
+def bench_bugfind(quick: bool) -> Figures:
+    """planted bugs found by one generic random plan, seeds 0, 1, ...: runs until
+    found, with and without swarm mode, and the size of the shrunk plan."""
+    lines: list[Line] = []
+    total = 0
+    for bug in planted_bugs.BUGS:
+        for swarm in (False, True):
+            line, runs = bugfind_lines(bug, swarm=swarm, quick=quick)
+            lines.append(line)
+            total += runs
+    found = {
+        mode: [
+            ln for ln in lines if ln["head"]["swarm"] == mode and ln["head"]["runs"] != "not_found"
+        ]
+        for mode in ("no", "yes")
+    }
+    bugs = len(planted_bugs.BUGS)
+    head: dict[str, Any] = {"bugs": bugs}
+    for mode, key in (("no", ""), ("yes", "swarm_")):
+        head[f"{key}found"] = f"{len(found[mode])}/{bugs}"
+        head[f"{key}median_runs"] = (
+            statistics.median(ln["head"]["runs"] for ln in found[mode]) if found[mode] else "-"
+        )
+    head["max_shrunk"] = max(
+        (ln["head"]["shrunk"] for ln in lines if "shrunk" in ln["head"]), default="-"
+    )
+    return {
+        "lines": lines,
+        "head": head,
+        "cap": 50 if quick else 500,
+        "window": 0 if quick else 200,
+        "runs_in_all": total,
+        "generic_plan": planted_bugs.GENERIC_PLAN.to_json(),
+    }
+
+
 # ---------------------------------------------------------------- triotp
 def triotp_python() -> Path:
     return TRIOTP_VENV / "bin" / "python"
@@ -1120,6 +1351,25 @@ def print_figures(figures: Figures, indent: str = "    ") -> None:
         if isinstance(value, dict):
             inner = "  ".join(f"{k}={format_value(v)}" for k, v in value.items())
             print(f"{indent}{key}: {inner}")
+
+
+def head_line(name: str, head: Mapping[str, Any]) -> str:
+    return f"BENCH {name} " + " ".join(f"{k}={format_value(v)}" for k, v in head.items())
+
+
+def print_lines(name: str, figures: Figures) -> dict[str, Any]:
+    """Print a benchmark of counts: one ``BENCH`` line per entry of
+    ``figures["lines"]`` (its ``head`` on the line, its ``figures`` below), then
+    its own line (``figures["head"]``) and the rest of its figures. Returns
+    its JSON entry."""
+    lines: list[Line] = figures.pop("lines")
+    head: dict[str, Any] = figures.pop("head")
+    for line in lines:
+        print(head_line(line["name"], line["head"]))
+        print_figures(line["figures"])
+    print(head_line(name, head))
+    print_figures(figures)
+    return {"head": head, "figures": figures, "lines": lines}
 
 
 def source() -> dict[str, Any]:
@@ -1221,6 +1471,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             figures = b.fn(args.quick)
+            if b.target is None:
+                report["benchmarks"][b.name] = print_lines(b.name, figures)
+                print(f"    ({time.perf_counter() - t0:.1f} s)", flush=True)
+                continue
             value = float(figures["ratio"])
             checked = {c.key: (c, figures.pop(c.key)) for c in b.checks}
             check_values = {key: float(sub["ratio"]) for key, (_, sub) in checked.items()}
