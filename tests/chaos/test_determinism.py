@@ -243,3 +243,16 @@ def test_seeded_scheduler_puts_trio_back_as_it_was() -> None:
         assert trio_run._r.getstate() == random.Random(7).getstate()
     assert trio_run._ALLOW_DETERMINISTIC_SCHEDULING is flag
     assert trio_run._r.getstate() == state
+
+
+def test_importing_chaos_leaves_trio_as_it_was() -> None:
+    """`import chaos` neither imports Hypothesis nor switches Trio's scheduler to
+    deterministic batches (only a chaos run does, and only while it runs)."""
+    code = (
+        "import sys, chaos, trio._core._run as r; "
+        "print('hypothesis' in sys.modules, r._ALLOW_DETERMINISTIC_SCHEDULING)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "False False\n"
