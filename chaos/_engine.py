@@ -264,6 +264,17 @@ class _Trace:
         return self._hash.hexdigest()
 
 
+class _StartTap(Interceptor):
+    """The child-start hook, installed only when the plan fails starts: an
+    around hook stays on every child's stack for its whole life."""
+
+    def __init__(self, engine: _Engine) -> None:
+        self.engine = engine
+
+    async def on_child_start(self, child: ChildContext, proceed: Any) -> None:
+        await self.engine.start(child, proceed)
+
+
 class _StoreTap(Interceptor):
     """The checkpoint hooks, installed only when the plan has store faults
     (a hook that nobody installs costs nothing)."""
@@ -315,6 +326,7 @@ class _Engine(Interceptor):
         self.t0 = 0.0
         self._stamp_time = math.nan
         self._stamp = ""
+        self._time: Callable[[], float] = trio.current_time  # the run's clock, once in it
         self.phase = "start"
         self.heal = trio.Event()
         self.view = SystemView(self)
@@ -328,7 +340,7 @@ class _Engine(Interceptor):
         self.calls: list[_Call] = []
         self.casts = 0
         self.refs: dict[str, AgentRef] = {}
-        self.sups: dict[str, Supervisor] = {}  # a child's path -> the supervisor it runs under
+        self.sups: dict[str, Supervisor] = {}  # a supervisor's path -> it (a cache)
         self.restart_windows: dict[str, deque[float]] = {}
         self.restarts: Counter[str] = Counter()
         self.escalations = 0
@@ -367,9 +379,12 @@ class _Engine(Interceptor):
     def interceptors(self) -> tuple[Interceptor, ...]:
         """What to install for this run: the engine, and the checkpoint hooks
         if the plan needs them."""
+        taps: list[Interceptor] = [self]
+        if any(a.kind == "fail_start" for a in self.armed):
+            taps.append(_StartTap(self))
         if any(a.kind in _STORE_KINDS for a in self.armed):
-            return (self, _StoreTap(self))
-        return (self,)
+            taps.append(_StoreTap(self))
+        return tuple(taps)
 
     def _index(self, armed: _Armed) -> None:
         kind = armed.kind
@@ -405,13 +420,19 @@ class _Engine(Interceptor):
     def event(self, kind: str, path: str, detail: str = "") -> None:
         if not self.tracing:
             return
-        now = trio.current_time()
+        now = self._time()
         if now != self._stamp_time:  # most events share their instant with the last one
             self._stamp_time = now
             self._stamp = f"{now - self.t0:.6f}"
-        self.trace.add(
-            f"{self._stamp} {kind} {path} {detail}" if detail else f"{self._stamp} {kind} {path}"
-        )
+        # _Trace.add, inlined: this runs for every message
+        trace = self.trace
+        line = f"{self._stamp} {kind} {path} {detail}" if detail else f"{self._stamp} {kind} {path}"
+        trace.count += 1
+        trace.lines.append(line)
+        pending = trace._pending
+        pending.append(line)
+        if len(pending) >= _Trace._CHUNK:
+            trace._flush()
 
     def record(self, armed: _Armed, path: str, effect: str, *, hit: bool = True) -> None:
         record = FaultRecord(self.now(), armed.index, armed.kind, path, effect, hit)
@@ -623,8 +644,24 @@ class _Engine(Interceptor):
             self.event(name, path, f"reason={data['reason']}")
         self.check_sometimes()
 
+    def supervisor_of(self, path: str) -> Supervisor | None:
+        """The supervisor the child at ``path`` runs under: a root, a nested
+        supervisor (the value of its node), or an agent's own."""
+        parent = path.rpartition("/")[0]
+        sup = self.sups.get(parent)
+        if sup is not None and not sup.closed:
+            return sup
+        for info in jido_trio.tree():
+            if info.path == parent:
+                value = info.value
+                found = value.supervisor if isinstance(value, AgentRef) else value
+                if isinstance(found, Supervisor):
+                    self.sups[parent] = found
+                    return found
+        return None
+
     def count_restart(self, path: str) -> None:
-        sup = self.sups.get(path)
+        sup = self.supervisor_of(path)
         if sup is None:
             return
         parent = sup.path
@@ -659,17 +696,6 @@ class _Engine(Interceptor):
         return True
 
     # --------------------------------------------------------- interceptor
-    async def on_child_start(self, child: ChildContext, proceed: Any) -> None:
-        path = child.path
-        self.sups[path] = child.supervisor
-        if self.phase == "faults" and child.restarts:
-            for armed in self.start_faults:
-                if armed.active and armed.covers(path) and armed.roll():
-                    self.record(armed, path, "failed the start")
-                    self.went_down(path, armed)
-                    raise InjectedFault(armed.index, armed.kind, path)
-        await proceed()
-
     async def on_signal(self, agent: AgentRef, message: Any, proceed: Any) -> None:
         path = agent.path
         if path not in self.refs:
@@ -926,6 +952,16 @@ class _Engine(Interceptor):
                         loaded = attrs.evolve(loaded, state=corrupt_state(loaded.state, armed.rng))
                     self.record(armed, path, f"corrupted the loaded {armed.fault.what}")
         return loaded
+
+    async def start(self, child: ChildContext, proceed: Any) -> None:
+        path = child.path
+        if self.phase == "faults" and child.restarts:
+            for armed in self.start_faults:
+                if armed.active and armed.covers(path) and armed.roll():
+                    self.record(armed, path, "failed the start")
+                    self.went_down(path, armed)
+                    raise InjectedFault(armed.index, armed.kind, path)
+        await proceed()
 
     # ------------------------------------------------------------ FIFO check
     def sent(self, signal: Signal, link: tuple[str, str]) -> None:

@@ -374,6 +374,7 @@ async def _run(options: _Options) -> RunReport:
         fault_points=options.fault_points,
     )
     engine.t0 = trio.current_time()
+    engine._time = trio.lowlevel.current_clock().current_time  # one call, not three
     before = jido_trio.dead_letters()
     engine.letters_before = before[-1] if before else None
     token = _current_engine.set(engine)

@@ -492,14 +492,18 @@ class _Mailbox:
         self._receiver = None
         return trio.lowlevel.Abort.SUCCEEDED
 
-    async def take(self, deadline: float = math.inf) -> _Envelope | None:
+    async def take(self, deadline: float = math.inf, *, woke: bool = False) -> _Envelope | None:
         """The next envelope, now in flight; waits for one until ``deadline``.
         ``None`` when the wait ended (the deadline came, or :meth:`interrupt`)
-        with nothing to take."""
+        with nothing to take. Taking a waiting envelope is a checkpoint (so a
+        busy agent lets others run), except right after a wait (``woke``): the
+        caller has just been scheduled, and one pass of the scheduler per
+        message is enough."""
         await trio.lowlevel.checkpoint_if_cancelled()
         env = self._pop()
         if env is not None:
-            await trio.lowlevel.cancel_shielded_checkpoint()
+            if not woke:
+                await trio.lowlevel.cancel_shielded_checkpoint()
             return env
         task = trio.lowlevel.current_task()
         self._receiver = task
@@ -752,7 +756,7 @@ class _Server:
         """Serve messages, one at a time, until stopped."""
         mailbox = self.mailbox
         incarnation = self.incarnation
-        env: _Envelope | None
+        env: _Envelope | None = None
         while not self.stopping and self.stop_after is None:
             # due timers join the back of the mailbox, then the wait for a
             # message lasts until the next timer is due; a timer still due
@@ -761,7 +765,7 @@ class _Server:
             deadline = math.inf
             if timers and not mailbox.fire_due(trio.current_time(), incarnation) and timers:
                 deadline = timers[0][0]
-            env = await mailbox.take(deadline)
+            env = await mailbox.take(deadline, woke=env is None)
             if env is None:
                 continue
             if agent_telemetry_enabled():
@@ -1214,6 +1218,13 @@ class AgentRef(metaclass=NoPublicConstructor):
     def stats(self) -> AgentStats:
         """The mailbox accounting, see :class:`AgentStats`."""
         return self._mailbox.stats()
+
+    @property
+    def supervisor(self) -> Supervisor | None:
+        """The agent's own supervisor, of its ``SpawnAgent`` children: opened
+        at its first spawn, gone when the incarnation ends; else ``None``."""
+        server = self._server
+        return None if server is None else server.sup
 
     def children(self) -> dict[str, AgentRef]:
         """The child agents started with ``SpawnAgent`` that are running, by id."""

@@ -331,3 +331,30 @@ async def test_a_dead_letter_holds_the_message_as_processed(
     assert isinstance(letter.message, Signal)
     assert letter.message.data == {"amount": "lots"}
     assert letter.message.id == "m-1"
+
+
+@action("hire", params=AddParams)
+def hire(state: Box, params: AddParams) -> ActionResult[Box]:
+    return ActionResult(state, directives=[jido_trio.SpawnAgent(SINK, f"w{params.amount}")])
+
+
+LEAD = AgentDef("lead", Box, [hire], routes={"lead.hire": "hire"})
+
+
+async def test_agent_ref_supervisor_is_its_own_while_it_has_one(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """ref.supervisor is None until the first SpawnAgent, then the agent's own
+    supervisor (at the agent's path), and None again once the agent stopped."""
+    spec = agent_spec("lead", LEAD)
+    ref = spec_ref(spec)
+    async with open_supervisor([spec]) as sup:
+        assert ref.supervisor is None
+        await ref.call(hire(amount=1))
+        own = ref.supervisor
+        assert own is not None
+        assert own.path == "root/lead"
+        assert [c.id for c in own.which_children()] == ["w1"]
+        await sup.shutdown()
+    assert ref.supervisor is None
+    assert own.closed
