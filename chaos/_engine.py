@@ -703,7 +703,6 @@ class _Engine(Interceptor):
         depth = agent.queue_length + 1
         if depth > self.max_depth:
             self.max_depth = depth
-        self.event("signal", path, _describe(message))
         if isinstance(message, Signal):
             self.received(message, path)
         crash_after: _Armed | None = None

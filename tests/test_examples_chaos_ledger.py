@@ -16,7 +16,7 @@ KEY_LINES = [
     '   10 faults -> {"faults": [{"kind": "duplicate", "target": "root/ledger"}]} in 10 runs',
     "   the replay has the same digest: True",
     "4. the correct ledger under the minimal plan",
-    "   chaos run seed=0: passed; 1 fault(s), 10s of faults + 2s quiet, 127 events",
+    "   chaos run seed=0: passed; 1 fault(s), 10s of faults + 2s quiet, 107 events",
 ]
 
 

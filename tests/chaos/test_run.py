@@ -254,7 +254,8 @@ def test_a_fault_point_in_an_action_changes_what_the_agent_does(seed: int, n: in
 
 
 def signal_times(report: RunReport, path: str) -> list[float]:
-    return [time for time, _ in events(report, "signal", path)]
+    """When the agent at ``path`` handled each message (its ``cmd`` lines)."""
+    return [time for time, _ in events(report, "cmd", path)]
 
 
 def test_sends_happen_at_their_exact_times() -> None:
@@ -434,7 +435,7 @@ def test_explain_tells_the_story_of_a_run_on_one_screen() -> None:
     report = failing_report()
     assert report.explain(events=3) == "\n".join(
         [
-            "chaos run seed=0: FAILED (1 check(s)); 2 fault(s), 5s of faults + 1s quiet, 20 events",
+            "chaos run seed=0: FAILED (1 check(s)); 2 fault(s), 5s of faults + 1s quiet, 18 events",
             "  MISS sometimes faults_hit: never hit a live target: #1 kill root/zz",
             "  FAIL bound restarts <= 0: restarts = 1",
             "  ok: no_unexpected_crash, restart_intensity, fifo_per_link, call_deadlines, "
