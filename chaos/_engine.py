@@ -529,8 +529,23 @@ class _Engine(Interceptor):
             action()
 
     def kill(self, armed: _Armed) -> None:
-        targets = self.targets(armed)
+        if armed.kind == "restart_storm" and armed.paths is not None:
+            # a storm keeps the victims it picked at its first kill
+            nodes = self.nodes()
+            targets = [
+                p for p in sorted(armed.paths) if nodes.get(p) and nodes[p].status == "running"
+            ]
+            for path in sorted(armed.paths):
+                if path not in targets:
+                    status = nodes[path].status if path in nodes else "gone"
+                    self.record(armed, path, f"missed: {path} is {status}", hit=False)
+        else:
+            targets = self.targets(armed)
+            if armed.kind == "restart_storm" and armed.fault.pick != "all" and targets:
+                armed.paths = frozenset(targets)
         if not targets:
+            if armed.paths is not None:
+                return  # a storm's chosen victims are all down: recorded above
             glob = armed.fault.target
             down = sorted(
                 f"{path} is {info.status}"

@@ -4,14 +4,17 @@ Runs are deterministic (the same seed and plan give the same run) and each
 fault draws from a random stream named after its own content, so removing a
 fault leaves the others' behaviour unchanged: a plan can be shrunk like a
 test case. First delta debugging (Zeller's ddmin) over the faults, then each
-remaining fault is simplified field by field (defaults, earlier and rounder
-times), keeping every step that still fails.
+remaining fault is simplified: aimed at the one path it hit, its own
+parameters back to their defaults, moved earlier to a rounder time; every step
+that still fails is kept. Shrinking never widens a fault: its pick, count,
+nth, window and probability stay as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -45,11 +48,31 @@ class _Budget(Exception):
     """max_runs reached."""
 
 
-def _simpler(fault: PlanItem) -> list[PlanItem]:
-    """Candidate simplifications of one fault, simplest first."""
+#: Fields that restrict when and where a fault acts: their defaults are the
+#: widest fault (every target, every event, the whole window), so shrinking
+#: never resets them: a minimal plan should not hit more than the original.
+_RESTRICTIONS: Final = frozenset({"pick", "count", "nth", "until", "probability", "at"})
+
+
+def _simpler(fault: PlanItem, paths: Sequence[str] = ()) -> list[PlanItem]:
+    """Candidate simplifications of one fault, simplest first: aim it at the
+    one path it hit (``paths``: where the failing run's records say it acted),
+    put its own parameters (delays, counts of a storm, ...) back to their
+    defaults, and move it earlier, to a rounder time."""
     if isinstance(fault, RandomFaults):
         return []
     out: list[PlanItem] = []
+    hit = sorted(set(paths))
+    if len(hit) == 1 and "->" not in hit[0] and hit[0] != fault.target:
+        concrete: dict[str, Any] = {"target": hit[0]}
+        if getattr(fault, "pick", "all") != "all":
+            concrete["pick"] = "all"
+        with contextlib.suppress(ValueError, TypeError):
+            out.append(attrs.evolve(fault, **concrete))
+    elif "*" not in fault.target and getattr(fault, "pick", "all") != "all":
+        # one path: picking among its matches picks it; "all" says so plainly
+        with contextlib.suppress(ValueError, TypeError):
+            out.append(attrs.evolve(fault, pick="all"))
     cls = type(fault)
     defaults = {
         f.name: f.default
@@ -57,20 +80,16 @@ def _simpler(fault: PlanItem) -> list[PlanItem]:
         if f.default is not attrs.NOTHING and not isinstance(f.default, attrs.Factory)  # type: ignore[arg-type]
     }
     for name, default in defaults.items():
-        if name in ("at", "target", "source"):
+        if name in _RESTRICTIONS or name in ("target", "source"):
             continue
         if getattr(fault, name) != default:
-            try:
+            with contextlib.suppress(ValueError, TypeError):
                 out.append(attrs.evolve(fault, **{name: default}))
-            except (ValueError, TypeError):
-                continue
     at = float(fault.at)
-    for earlier in (0.0, float(int(at)), round(at, 1)):
+    for earlier in (float(int(at)), round(at, 1)):
         if earlier < at:
-            try:
+            with contextlib.suppress(ValueError, TypeError):
                 out.append(attrs.evolve(fault, at=earlier))
-            except (ValueError, TypeError):
-                continue
     return out
 
 
@@ -106,6 +125,7 @@ def shrink_plan(
     runs = 1
     best = original
     cache: dict[tuple[PlanItem, ...], bool] = {tuple(plan.faults): True}
+    reports: dict[tuple[PlanItem, ...], RunReport] = {tuple(plan.faults): original}
 
     def test(faults: Sequence[PlanItem]) -> bool:
         nonlocal runs, best
@@ -118,6 +138,8 @@ def shrink_plan(
         report = run_plan(FaultPlan(key))
         failed = fails(report)
         cache[key] = failed
+        if failed:
+            reports[key] = report
         if failed and len(key) <= len(best.plan.faults):
             best = report
         return failed
@@ -129,8 +151,10 @@ def shrink_plan(
         changed = True
         while changed:
             changed = False
+            report = reports.get(tuple(current))
             for i in range(len(current)):
-                for candidate in _simpler(current[i]):
+                paths = [r.path for r in report.faults if r.fault == i and r.hit] if report else []
+                for candidate in _simpler(current[i], paths):
                     trial = [*current[:i], candidate, *current[i + 1 :]]
                     if test(trial):
                         current = trial

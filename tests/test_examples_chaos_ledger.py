@@ -13,10 +13,11 @@ KEY_LINES = [
     "   1 #0 crash root/ledger: crashed at receive",
     "2. the buggy ledger under a storm",
     "3. shrunk",
-    '   10 faults -> {"faults": [{"kind": "duplicate", "target": "root/ledger"}]} in 10 runs',
+    '   10 faults -> {"faults": [{"at": 2.0, "count": 1, "kind": "duplicate", '
+    '"target": "root/ledger"}]} in 9 runs',
     "   the replay has the same digest: True",
     "4. the correct ledger under the minimal plan",
-    "   chaos run seed=0: passed; 1 fault(s), 10s of faults + 2s quiet, 107 events",
+    "   chaos run seed=0: passed; 1 fault(s), 10s of faults + 2s quiet, 69 events",
 ]
 
 

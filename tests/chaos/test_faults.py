@@ -748,3 +748,12 @@ def test_a_window_opening_at_zero_sees_the_first_message() -> None:
         assert [(d.message, d.reason, d.time) for d in letters] == [(seen[0], "dropped", 0.0)]
         assert report.metrics["casts"] == 2
         assert system.state("a") == Log(n=2)
+
+
+def test_a_restart_storm_that_picks_one_keeps_its_victim() -> None:
+    """A storm with pick='one' chooses its victim at the first kill and kills it each time."""
+    system = chaos.System(Agents("a", "b", "c"), options={"max_restarts": 20})
+    report = run(system, [chaos.RestartStorm(target="root/*", pick="one", at=1, count=4)])
+    victims = {r.path for r in report.faults if r.effect == "killed"}
+    assert len(victims) == 1
+    assert len([r for r in report.faults if r.effect == "killed"]) == 4

@@ -143,8 +143,8 @@ def test_random_faults_shrink_through_their_concrete_plan() -> None:
     assert not first.ok
     assert len(first.plan) == 6
     shrunk = chaos.shrink(children, plan, seed=0, **OPTIONS)
-    # a kill of one of root/* (picked by the seed) became a kill of all of them, at t=2
-    assert shrunk.plan == FaultPlan([chaos.Kill(target="root/*", at=2.0)])
+    # a kill of one of root/* (picked by the seed) became a kill of the one it hit, at t=2
+    assert shrunk.plan == FaultPlan([chaos.Kill(target="root/amnesiac", at=2.0)])
 
 
 def test_ddmin_finds_a_one_minimal_subset() -> None:
@@ -158,12 +158,24 @@ def test_ddmin_finds_a_one_minimal_subset() -> None:
     assert all(sum(big_enough) - x < 15 for x in big_enough)  # none can go
 
 
-def test_simpler_candidates_go_toward_defaults_and_earlier_times() -> None:
-    """A fault's simplifications reset its fields to their defaults and move it earlier."""
-    fault = chaos.Drop(target="root/a", at=2.5, until=5.0, probability=0.5, count=3)
-    candidates = _simpler(fault)
-    assert chaos.Drop(target="root/a", at=2.5, probability=0.5, count=3) in candidates
-    assert chaos.Drop(target="root/a", at=2.5, until=5.0, count=3) in candidates
-    assert chaos.Drop(target="root/a", at=0.0, until=5.0, probability=0.5, count=3) in candidates
-    assert chaos.Drop(target="root/a", at=2.0, until=5.0, probability=0.5, count=3) in candidates
+def test_simpler_candidates_narrow_and_never_widen() -> None:
+    """A fault's simplifications aim it at the one path it hit, reset its own
+    parameters, and move it to a rounder, earlier time; never its pick, count,
+    nth, window or probability, whose defaults would hit more."""
+    fault = chaos.Delay(
+        target="root/*", pick="one", seconds=2.5, jitter=1.0, at=2.55, until=5.0, count=3
+    )
+    assert _simpler(fault, ["root/b", "root/b"]) == [
+        chaos.Delay(target="root/b", seconds=2.5, jitter=1.0, at=2.55, until=5.0, count=3),
+        chaos.Delay(
+            target="root/*", pick="one", seconds=2.5, at=2.55, until=5.0, count=3
+        ),  # jitter back to its default
+        chaos.Delay(
+            target="root/*", pick="one", seconds=2.5, jitter=1.0, at=2.0, until=5.0, count=3
+        ),
+        chaos.Delay(
+            target="root/*", pick="one", seconds=2.5, jitter=1.0, at=2.5, until=5.0, count=3
+        ),
+    ]
+    assert _simpler(fault, ["root/a", "root/b"])[0].target == "root/*"  # hit two: stays a glob
     assert _simpler(chaos.Kill(target="root/a")) == []
