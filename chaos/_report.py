@@ -110,7 +110,7 @@ class RunReport:
         lines = [
             f"chaos run seed={self.seed}: {head}; {len(self.plan)} fault(s), "
             f"{_fmt(self.duration)}s of faults + {_fmt(self.quiet_period)}s quiet, "
-            f"{self.events} events"
+            + (f"{self.events} events" if self.digest else "not traced")
         ]
         for result in failed:
             mark = "MISS" if result.kind == "sometimes" else "FAIL"
@@ -149,7 +149,7 @@ class RunReport:
         if self.trace and events:
             lines.append(f"  last {min(events, len(self.trace))} events:")
             lines.extend(f"    {line}" for line in self.trace[-events:])
-        lines.append(f"  digest: {self.digest}")
+        lines.append(f"  digest: {self.digest}" if self.digest else "  digest: none (trace=False)")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
