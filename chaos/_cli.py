@@ -57,7 +57,7 @@ from ._journal import (
 )
 from ._junit import junit_xml
 from ._plan import FaultPlan, RandomFaults, fault_to_dict
-from ._progress import Mode, Output, make_console
+from ._progress import Mode, Output, discard_stdout, make_console
 from ._report import RunReport
 from ._scenario import Scenario, ScenarioError, load_scenario, new_scenario, scenario_schema
 from ._shrink import shrink_plan
@@ -242,8 +242,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description=(
-            "Run chaos scenarios (YAML files: docs/scenarios.md) against jido_trio systems, "
-            "deterministically: the same seed gives the same run."
+            "Run chaos scenarios (YAML files: docs/scenarios.md) against jido_trio systems,\n"
+            "deterministically: the same seed gives the same run, event for event."
         ),
         epilog=_MAIN_EPILOG,
         formatter_class=formatter,
@@ -267,7 +267,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
     seeds = run.add_mutually_exclusive_group()
     seeds.add_argument(
-        "--seed", type=_seed, metavar="N", help="run every scenario at seed N (default: its seed:)"
+        "--seed",
+        type=_seed,
+        metavar="N",
+        help="run every scenario at seed N (default: each file's seed)",
     )
     seeds.add_argument(
         "--seeds",
@@ -467,7 +470,7 @@ class _Job:
     explain: bool
 
 
-Outcome = tuple[RunEntry, "str | None"]
+Outcome = tuple[RunEntry, str | None]
 
 
 def _execute(scenario: Scenario, job: _Job) -> Outcome:
@@ -780,26 +783,28 @@ def _cmd_replay(args: argparse.Namespace, console: Console) -> int:
                 console.print(f"{exc}", soft_wrap=True)
                 code = max(code, EXIT_USAGE)
                 continue
-        else:
-            plan = _plan_of(args.journal, run, index)
-            console.print(
-                f"replaying {run.scenario} seed={run.seed} ({run.file}) with the journal's "
-                f"plan ({_count(len(plan), 'fault')})",
-                soft_wrap=True,
-            )
-            report = scenario.run(run.seed, plan=plan)
+            console.print(report.explain(), soft_wrap=True)
+            console.print(f"the system started this time; the journal has: {run.error}")
+            code = max(code, EXIT_OK if report.ok else EXIT_FAILED)
+            continue
+        plan = _plan_of(args.journal, run, index)
+        console.print(
+            f"replaying {run.scenario} seed={run.seed} ({run.file}) with the journal's "
+            f"plan ({_count(len(plan), 'fault')})",
+            soft_wrap=True,
+        )
+        report = scenario.run(run.seed, plan=plan)
         console.print(report.explain(), soft_wrap=True)
-        if run.digest is not None and report.digest != run.digest:
+        if report.digest != run.digest:
             console.print(
-                f"NOT REPRODUCED: digest {report.digest[:12]}, the journal's {run.digest[:12]}: "
-                "the replay differs from the recorded run",
+                f"NOT REPRODUCED: digest {report.digest[:12]}, the journal's "
+                f"{(run.digest or '')[:12]}: the replay differs from the recorded run",
                 soft_wrap=True,
             )
-            code = EXIT_NONDETERMINISM
+            code = max(code, EXIT_NONDETERMINISM)
         else:
             console.print(f"reproduced: digest {report.digest[:12]} as recorded", soft_wrap=True)
-            if not report.ok and code == EXIT_OK:
-                code = EXIT_FAILED
+            code = max(code, EXIT_OK if report.ok else EXIT_FAILED)
     return code
 
 
@@ -1059,17 +1064,7 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
-    except BrokenPipeError:  # stdout was closed (| head): the files were written
-        _quiet_stdout()
-        return EXIT_OK
-
-
-def _quiet_stdout() -> None:
-    """Point stdout at /dev/null, so flushing it at exit raises nothing more."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
+    except BrokenPipeError:  # stdout was closed (| head) before the command was done
+        discard_stdout()
+        _err("standard output was closed before the command was done")
+        return EXIT_USAGE

@@ -77,13 +77,6 @@ class JournalError(ChaosError, ValueError):
             shown.append(f"  ... {len(self.errors) - _MAX_LINES} more")
         super().__init__("\n".join([f"{file}: {heading}:", *shown]))
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_journal_error, (self.file, self.errors, self.heading))
-
-
-def _rebuild_journal_error(file: str, errors: Sequence[str], heading: str) -> JournalError:
-    return JournalError(file, errors, heading=heading)
-
 
 # -- the format ----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ not wrapped (a replay command stays one line to copy).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -36,7 +37,7 @@ from rich.text import Text
 
 from ._journal import RunEntry, ScenarioSummary, Summary
 
-__all__ = ["Output", "make_console"]
+__all__ = ["Output", "discard_stdout", "make_console"]
 
 #: The width of tables and lines when the output is not a terminal (a CI log).
 PLAIN_WIDTH: Final = 120
@@ -44,10 +45,32 @@ PLAIN_WIDTH: Final = 120
 Mode = Literal["quiet", "normal", "verbose"]
 
 
+def discard_stdout() -> None:
+    """After standard output was closed (``| head``): point its file descriptor
+    at the null device, so that writing or flushing it raises nothing more."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test's capture): nothing to redirect
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+class _Console(Console):
+    """rich's Console, except that a closed standard output ends the printing,
+    not the program: the runs go on, and their files and exit code are kept
+    (rich's default exits with status 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        discard_stdout()
+
+
 def make_console() -> Console:
     """The console for standard output: markup, emoji codes and highlighting
-    off; 120 columns wide when it is not a terminal."""
-    console = Console(file=sys.stdout, markup=False, emoji=False, highlight=False)
+    off; 120 columns wide when it is not a terminal; a closed pipe silences it."""
+    console = _Console(file=sys.stdout, markup=False, emoji=False, highlight=False)
     if not console.is_terminal:
         console.width = PLAIN_WIDTH
     return console
@@ -96,7 +119,7 @@ class Output:
 
     # -- lines -------------------------------------------------------------------
 
-    def line(self, text: str | Text = "", *, style: str | None = None) -> None:
+    def line(self, text: str | Text | Table = "", *, style: str | None = None) -> None:
         """Print one line as it is (above the progress bar while it shows)."""
         self.console.print(text, style=style, soft_wrap=True)
 
@@ -222,7 +245,7 @@ class Output:
     def _print_table(self, table: Table) -> None:
         """The table; off a terminal without the padding at the ends of its lines."""
         if self.console.is_terminal:
-            self.console.print(table)
+            self.line(table)
             return
         with self.console.capture() as capture:
             self.console.print(table)

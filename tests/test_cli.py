@@ -24,12 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import attrs
 import pytest
 from docs_examples import EXAMPLES_DIR
 from rich.console import Console
 
 import chaos
-from chaos._cli import main
+from chaos._cli import _Job, _work, main
+from chaos._journal import CheckEntry, RunEntry, ScenarioEntry, summarize
+from chaos._junit import junit_xml
 
 DEMAND = EXAMPLES_DIR / "chaos_demand_tracker.yaml"
 PLANTED = EXAMPLES_DIR / "planted_bug.yaml"
@@ -240,6 +243,11 @@ def test_nondeterministic_system_exits_3_naming_the_first_differing_event(
     assert run["ok"] is False
     assert run["nondeterminism"]["index"] == 2
     assert run["digest"] is None
+    replay = cli("replay", tmp_path / "j.json")
+    assert replay.code == 3
+    assert replay.out.startswith(
+        "replaying flaky seed=0 twice\nthe same seed gave two different runs: event #2 differs\n"
+    )
 
 
 def test_deterministic_runs_pass_the_determinism_check(cli: Any, tmp_path: Path) -> None:
@@ -289,6 +297,12 @@ def test_a_system_that_cannot_start_exits_2(cli: Any, tmp_path: Path, fresh_modu
     assert result.out.endswith("ERROR: 1 of 1 run could not be made (exit 2)\n")
     (error,) = ET.parse(tmp_path / "j.xml").getroot().iter("error")
     assert error.get("message") == "the system did not start: RuntimeError: cannot start"
+    cli("run", path, "--journal", tmp_path / "j.json", "-q")
+    replay = cli("replay", tmp_path / "j.json")
+    assert replay.code == 2
+    assert replay.out == (
+        "replaying refuses seed=0\nthe system did not start: RuntimeError: cannot start\n"
+    )
 
 
 # -- run: seeds and shards --------------------------------------------------------------
@@ -366,6 +380,43 @@ def test_an_empty_shard_runs_nothing_and_exits_0(cli: Any, tmp_path: Path) -> No
     assert journal(tmp_path / "j.json")["runs"] == []
 
 
+def test_workers_give_the_runs_of_one_worker(cli: Any, tmp_path: Path) -> None:
+    """--workers 2 (a spawn process pool, started from this process) gives the
+    runs, summary and JUnit file of one worker."""
+    idle = write(tmp_path / "idle.yaml", IDLE)
+    bounded = write(tmp_path / "bounded.yaml", BOUNDED)
+    outputs = {}
+    for workers in ("1", "2"):
+        journal_path, junit_path = tmp_path / f"w{workers}.json", tmp_path / f"w{workers}.xml"
+        result = cli(
+            "run", idle, bounded, "--seeds", "0:8", "--workers", workers,
+            "--journal", journal_path, "--junit", junit_path, "-q",
+        )  # fmt: skip
+        outputs[workers] = (result, journal(journal_path)["runs"], junit_path.read_bytes())
+    (one, runs_one, junit_one), (two, runs_two, junit_two) = outputs["1"], outputs["2"]
+    assert two == one
+    assert runs_two == runs_one
+    assert [(r["scenario"], r["seed"]) for r in runs_two] == [
+        (name, seed) for name in ("idle", "idle-bounded") for seed in range(8)
+    ]
+    assert junit_two == junit_one
+
+
+def test_a_worker_loads_each_file_once_and_reports_one_it_cannot_load(tmp_path: Path) -> None:
+    """A worker's job names its file: the file is loaded once per process, and one
+    that no longer loads (changed or removed since the run began) is that run's error."""
+    path = write(tmp_path / "idle.yaml", IDLE)
+    job = _Job(0, str(path), "idle.yaml", "idle", 3, determinism=False, explain=False)
+    entry, explain = _work(job)
+    assert (entry.seed, entry.ok, explain) == (3, True, None)
+    path.unlink()
+    again, _ = _work(attrs.evolve(job, seed=4))
+    assert again.ok  # loaded once: the removal does not matter any more
+    gone, _ = _work(attrs.evolve(job, path=str(tmp_path / "gone.yaml")))
+    assert gone.error == f"{tmp_path}/gone.yaml: cannot read the file:\n  No such file or directory"
+    assert gone.replay == "python -m chaos run idle.yaml --seed 3"
+
+
 # -- run: what is shown ----------------------------------------------------------------
 
 
@@ -428,6 +479,26 @@ def test_terminal_shows_rich_progress_and_a_styled_summary(tmp_path: Path) -> No
     assert "failing runs (each line after one replays it):" in plain
 
 
+class ClosedPipe(io.StringIO):
+    """Standard output after ``| head`` exited: every write fails."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_stdout_silences_the_output_not_the_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With standard output closed the runs go on: the journal is written and the
+    exit code is the runs' (rich's own default would exit 1 at once)."""
+    path = write(tmp_path / "bounded.yaml", BOUNDED)
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    code = main(["run", str(path), "--seeds", "0:20", "--journal", str(tmp_path / "j.json")])
+    runs = journal(tmp_path / "j.json")["runs"]
+    assert len(runs) == 20
+    assert code == (0 if all(r["ok"] for r in runs) else 1) == 1
+
+
 # -- the journal and JUnit --------------------------------------------------------------
 
 
@@ -487,6 +558,9 @@ def test_journal_records_versions_command_scenarios_and_every_run(cli: Any, tmp_
             None,
             None,
         )
+    swarm = write(tmp_path / "swarm.yaml", IDLE.replace("name: idle", "name: idle\nswarm: true"))
+    cli("run", swarm, "--journal", out, "-q")
+    assert journal(out)["runs"][0]["swarm"] == {"kinds": ["kill"], "targets": ["root/idle"]}
 
 
 def test_junit_has_a_suite_per_scenario_and_seed_and_a_case_per_check(
@@ -532,6 +606,19 @@ def test_junit_skips_unknown_verdicts(cli: Any, tmp_path: Path) -> None:
     )
     assert skipped.get("message")
     assert ET.parse(xml).getroot().get("skipped") == "1"
+
+
+def test_junit_replaces_characters_xml_cannot_hold() -> None:
+    """A detail holding control characters (a corrupted message's) still makes
+    well-formed XML: each is replaced, the rest kept and escaped."""
+    check = CheckEntry("weird", "always", "fail", "bad \x00\x1b byte <&>")
+    run = RunEntry.failed_to_run(scenario="s", file="s.yaml", seed=1, replay="r")
+    run = attrs.evolve(run, checks=(check,))
+    summary = summarize([ScenarioEntry("s.yaml", "s", "0" * 64, (1, 2))], [run])
+    root = ET.fromstring(junit_xml([run], summary))
+    (failure,) = root.iter("failure")
+    assert failure.get("message") == "bad \ufffd\ufffd byte <&>"
+    assert failure.text == "bad \ufffd\ufffd byte <&>\n\nreplay: r"
 
 
 # -- output paths ------------------------------------------------------------------------
@@ -841,6 +928,8 @@ def test_replay_refuses_a_changed_scenario_unless_forced(cli: Any, tmp_path: Pat
     forced = cli("replay", tmp_path / "j.json", "--force")
     assert forced.code == 1
     assert "reproduced: digest" in forced.out
+    shrink = cli("shrink", tmp_path / "j.json")
+    assert (shrink.code, shrink.err) == (2, result.err)
 
 
 def test_replay_that_differs_from_the_journal_exits_3(cli: Any, planted_journal: Path) -> None:
@@ -885,6 +974,8 @@ def _damaged(good: dict[str, Any]) -> list[tuple[str, bytes | str, str]]:
     typed["shard"]["count"] = True
     stranger = json.loads(json.dumps(good))
     stranger["runs"][0]["scenario"] = "nobody"
+    shard = json.loads(json.dumps(good))
+    shard["shard"] = {"index": 5, "count": 2}
     return [
         ("empty", "", "not a chaos journal:\n  not valid JSON: Expecting value (line 1, column 1)"),
         (
@@ -941,6 +1032,11 @@ def _damaged(good: dict[str, Any]) -> list[tuple[str, bytes | str, str]]:
             "invalid journal:\n  run of scenario 'nobody', which $.scenarios does not "
             "list @ $.runs[0].scenario",
         ),
+        (
+            "bad shard",
+            json.dumps(shard),
+            "invalid journal:\n  shard 5/2 is not K/N with 0 <= K < N @ $.shard",
+        ),
     ]
 
 
@@ -967,6 +1063,20 @@ def test_damaged_journals_are_one_clear_message(
         assert result.out == "", name
         assert result.err.startswith(f"{path}: {message}"), (name, result.err)
         assert len(result.err.splitlines()) <= 22, name
+
+
+def test_a_journal_plan_that_is_not_a_plan_is_reported(cli: Any, planted_journal: Path) -> None:
+    """replay and shrink read a run's plan back: a damaged one is exit 2 with its $.path."""
+    data = journal(planted_journal)
+    data["runs"][0]["plan"] = {"faults": [{"kind": "explode", "target": "root/ledger"}]}
+    planted_journal.write_text(json.dumps(data))
+    for command in ("replay", "shrink"):
+        result = cli(command, planted_journal)
+        assert result.code == 2
+        assert result.err.startswith(
+            f"{planted_journal}: invalid journal:\n  unknown fault kind 'explode'"
+        )
+        assert "@ $.runs[0].plan.faults[0].kind\n" in result.err
 
 
 # -- shrink ----------------------------------------------------------------------------------
