@@ -1015,7 +1015,7 @@ def _cmd_merge(args: argparse.Namespace, argv: Sequence[str], console: Console) 
     summary = summarize(entries, runs)
     merged = _journal(
         argv,
-        determinism=any(j.check_determinism for _, j in journals),
+        determinism=all(j.check_determinism for _, j in journals),
         shard=Shard(),
         scenarios=entries,
         runs=runs,
