@@ -6,7 +6,8 @@ swarm mode), ``_engine`` (the interceptor, the timeline and the trace of a
 run), ``_run`` (:func:`run`, :func:`run_async`, :func:`check_determinism`),
 ``_checks`` and ``_report`` (verdicts), ``_workload``, ``_points``
 (:func:`fault_point`), ``_shrink`` (:func:`shrink`), ``_scenario`` (scenario
-files), ``_seeds`` (one root seed, many streams) and
+files), ``_cli`` (``python -m chaos``, with ``_journal``, ``_junit`` and
+``_progress``), ``_seeds`` (one root seed, many streams) and
 ``_determinism`` (the only module that touches Trio's private scheduler
 state). ``chaos`` depends on ``jido_trio`` and injects every fault through its
 public seams; ``jido_trio`` never imports ``chaos``.
