@@ -6,6 +6,8 @@ runtime."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,9 +55,15 @@ def _documentation_section() -> str:
 
 
 def test_readme_has_its_sections_in_order() -> None:
-    """Quick start comes first, then Pure agents, Supervised agents and Documentation."""
+    """Quick start comes first, then Pure agents, Supervised agents, Chaos and Documentation."""
     headings = re.findall(r"^## (.+)$", README_TEXT, re.MULTILINE)
-    assert headings[:4] == ["Quick start", "Pure agents", "Supervised agents", "Documentation"]
+    assert headings == [
+        "Quick start",
+        "Pure agents",
+        "Supervised agents",
+        "Chaos, from Python",
+        "Documentation",
+    ]
 
 
 @pytest.mark.parametrize("page", DOC_PAGES, ids=[page.name for page in DOC_PAGES])
@@ -122,3 +130,25 @@ def test_agents_page_covers_every_part_of_the_runtime() -> None:
         "no_such_agent",
     ]:
         assert f'| `"{reason}"` |' in AGENTS_TEXT, reason
+
+
+def test_the_readme_main_job_runs_a_bundled_scenario_that_passes() -> None:
+    """The quick start's first command installs the package and runs a bundled chaos
+    scenario; that run (here, with this interpreter) exits 0."""
+    first = re.search(r"^```sh\n(?P<cmd>.+)\n```", README_TEXT, re.MULTILINE)
+    assert first is not None
+    install, _, main = first["cmd"].rpartition(" && ")
+    assert install == "python3 -m venv .venv && .venv/bin/python -m pip install -q ."
+    prefix = ".venv/bin/python -m chaos run "
+    assert main.startswith(prefix)
+    scenario = ROOT / main.removeprefix(prefix)
+    assert scenario.is_file()
+    done = subprocess.run(
+        [sys.executable, "-m", "chaos", "run", str(scenario)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "every check held" in done.stdout
