@@ -13,6 +13,11 @@
   it at the end; the plugin seeds it again inside each example, after
   Hypothesis did, so every example's schedule is a function of the chaos
   seed too, and Hypothesis' restore still leaves nothing behind.
+- **Scenario files as tests.** Files named ``chaos_*.yaml`` (the ini option
+  ``chaos_scenarios`` sets the patterns) are collected as test items, one per
+  scenario and seed (the file's ``seed``, or each of ``--chaos-seeds A:B``),
+  so ``pytest`` runs a reliability suite and ``pytest --junitxml`` reports it;
+  a failing one shows ``RunReport.explain()`` and the command that replays it.
 - **Failure reports.** A failing test that used its seed (a Trio test, or one
   that asked for ``chaos_seed``) gets a ``chaos`` section after its traceback
   with the seed and the command that reruns it; if it failed with
@@ -24,21 +29,27 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import shlex
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
 from ._determinism import check_trio_internals, seeded_scheduler
 from ._errors import ChaosError
+from ._report import RunReport
 from ._seeds import derive
 from ._strategies import ChecksFailedError
 
 __all__ = [
+    "ScenarioFile",
+    "ScenarioItem",
     "chaos_seed",
     "pytest_addoption",
+    "pytest_collect_file",
     "pytest_configure",
     "pytest_report_header",
     "pytest_runtest_call",
@@ -77,8 +88,34 @@ def _seed_option(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _seeds_option(text: str) -> range:
+    start, sep, stop = text.partition(":")
+    try:
+        seeds = range(int(start), int(stop)) if sep else range(-1)
+    except ValueError:
+        seeds = range(-1)
+    if not sep or seeds.start < 0 or len(seeds) == 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not valid; expected A:B, the seeds A, A+1, ..., B-1 (0 <= A < B)"
+        )
+    return seeds
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chaos", "chaos: deterministic runs of jido_trio systems")
+    group.addoption(
+        "--chaos-seeds",
+        type=_seeds_option,
+        default=None,
+        metavar="A:B",
+        help="run each collected scenario file with the seeds A..B-1 (default: its own seed)",
+    )
+    parser.addini(
+        "chaos_scenarios",
+        type="args",
+        default=["chaos_*.yaml", "chaos_*.yml"],
+        help="file name patterns of the scenario files to collect as tests",
+    )
     group.addoption(
         "--chaos-seed",
         type=_seed_option,
@@ -230,3 +267,79 @@ def pytest_runtest_makereport(
         else:
             report.sections.append(("chaos", text))
     return report
+
+
+# -- scenario files as test items -----------------------------------------------------
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    patterns: Iterable[str] = parent.config.getini("chaos_scenarios")
+    if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in patterns):
+        file: ScenarioFile = ScenarioFile.from_parent(parent, path=file_path)
+        return file
+    return None
+
+
+class ScenarioFile(pytest.File):
+    """A scenario file: one test item per seed."""
+
+    def collect(self) -> Iterator[ScenarioItem]:
+        from ._scenario import ScenarioError, load_scenario
+
+        try:
+            scenario = load_scenario(self.path)
+        except ScenarioError as exc:  # one screen, no traceback: the file is wrong
+            raise self.CollectError(str(exc)) from None
+        seeds: range | None = self.config.getoption("chaos_seeds")
+        for seed in seeds if seeds is not None else [scenario.seed]:
+            item: ScenarioItem = ScenarioItem.from_parent(
+                self, name=f"{scenario.name}[seed={seed}]", seed=seed
+            )
+            yield item
+
+
+class _ScenarioFailed(Exception):
+    """A scenario run whose checks failed (reported by its item)."""
+
+    def __init__(self, report: RunReport) -> None:
+        self.report = report
+        super().__init__(f"{len(report.failures)} check(s) failed")
+
+
+class ScenarioItem(pytest.Item):
+    """One run of a scenario file at one seed."""
+
+    def __init__(self, *, seed: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seed = seed
+
+    def runtest(self) -> None:
+        from ._scenario import load_scenario
+
+        report = load_scenario(self.path).run(self.seed)
+        self.user_properties.extend(
+            [("seed", self.seed), ("digest", report.digest), ("plan", report.plan.to_json())]
+        )
+        if not report.ok:
+            raise _ScenarioFailed(report)
+
+    def replay(self) -> str:
+        try:
+            shown = self.path.relative_to(Path.cwd())
+        except ValueError:
+            shown = self.path
+        return f"python -m chaos run {shlex.quote(str(shown))} --seed {self.seed}"
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str | Any:
+        if isinstance(excinfo.value, _ScenarioFailed):
+            return f"{excinfo.value.report.explain()}\nreplay: {self.replay()}"
+        if isinstance(excinfo.value, ChaosError):
+            return f"{excinfo.value}\nreplay: {self.replay()}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"scenario {self.name}"
