@@ -10,7 +10,10 @@ One :class:`_Engine` per run is three things at once:
   recovery times;
 - the *timeline*: one task that sleeps until the next timed action (a kill,
   a fault's window opening or closing, the heal) and carries it out. One task
-  means that actions due at the same virtual time run in plan order.
+  means that actions due at the same virtual time run in plan order; every
+  hook first carries out what is due by its instant (:meth:`_Engine.catch_up`),
+  so an event sees the windows as they are at its time, whatever the order
+  in which Trio runs the tasks woken at that instant.
 
 Everything it records goes into one trace of ``time kind path detail`` lines
 whose sha256 is the run's digest.
@@ -359,6 +362,7 @@ class _Engine(Interceptor):
         self.point_hits: Counter[str] = Counter()
         self.sometimes_met: dict[str, float] = {}
         self.sometimes_broken: dict[str, str] = {}
+        self.actions: list[tuple[float, int, Callable[[], None]]] = []  # the timeline, a heap
         self.armed = [
             _Armed(i, fault, stream(seed, key)) for i, (fault, key) in enumerate(_fault_keys(plan))
         ]
@@ -515,18 +519,32 @@ class _Engine(Interceptor):
     def start_timeline(self, nursery: trio.Nursery) -> None:
         """Carry out the actions due at t=0 now, before the workload starts (so a
         window opening at 0 sees the first events), and the rest in a task."""
-        actions = self.timeline()
-        while actions and actions[0][0] <= 0:
-            heapq.heappop(actions)[2]()
-        nursery.start_soon(self.run_timeline, actions)
+        self.actions = self.timeline()
+        self.catch_up()
+        nursery.start_soon(self.run_timeline)
 
-    async def run_timeline(self, actions: list[tuple[float, int, Callable[[], None]]]) -> None:
-        while actions:
-            time, _, action = heapq.heappop(actions)
-            await trio.sleep_until(self.t0 + time)
-            if self.phase != "faults":
-                return
-            action()
+    async def run_timeline(self) -> None:
+        actions = self.actions
+        while actions and self.phase == "faults":
+            await trio.sleep_until(self.t0 + actions[0][0])
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Carry out every timed action due by now, and the heal once the fault
+        window is over. The timeline task does this when it wakes; every hook
+        does it first too, because a task woken at the same instant as the
+        timeline (a delay or a backoff ending) may run before it: so an event
+        at time ``t`` always sees the windows as they are at ``t``, whatever
+        the scheduler's order (``[at, until)`` and ``[0, duration)`` are
+        half-open for every seed)."""
+        if self.phase != "faults":
+            return
+        now = self._time()
+        actions = self.actions
+        while actions and self.t0 + actions[0][0] <= now:
+            heapq.heappop(actions)[2]()
+        if now >= self.t0 + self.duration:
+            self.heal_all()
 
     def kill(self, armed: _Armed) -> None:
         if armed.kind == "restart_storm" and armed.paths is not None:
@@ -589,7 +607,10 @@ class _Engine(Interceptor):
 
     def heal_all(self) -> None:
         """The end of the fault window: every fault stops; hung and paused
-        agents are released."""
+        agents are released. Once: the run's driver and :meth:`catch_up` may
+        both call it."""
+        if self.phase != "faults":
+            return
         self.phase = "quiet"
         for armed in self.armed:
             if armed.active and armed.kind in ("partition", "pause"):
@@ -681,7 +702,10 @@ class _Engine(Interceptor):
             return
         parent = sup.path
         window = self.restart_windows.setdefault(parent, deque())
-        now = self.now()
+        # the supervisor's own clock, not the run's: (a - t0) - (b - t0) is not
+        # always a - b in floats, and a window edge must fall where it does for
+        # the supervisor
+        now = trio.current_time()
         window.append(now)
         while window and now - window[0] > sup.max_seconds:
             window.popleft()
@@ -695,6 +719,7 @@ class _Engine(Interceptor):
 
     # --------------------------------------------------------- fault points
     def point(self, name: str, probability: float) -> bool:
+        self.catch_up()
         if self.phase != "faults" or not self.fault_points:
             return False
         entry = self.points.get(name)
@@ -721,7 +746,8 @@ class _Engine(Interceptor):
         if isinstance(message, Signal):
             self.received(message, path)
         crash_after: _Armed | None = None
-        twice = False
+        duplicate: _Armed | None = None
+        self.catch_up()
         if self.phase == "faults":
             for armed in self.pauses:
                 if armed.active and armed.covers(path):
@@ -729,12 +755,14 @@ class _Engine(Interceptor):
                     self.record(armed, path, f"held {_describe(message)}")
                     with trio.move_on_at(self.t0 + armed.fault.at + armed.fault.duration):
                         await self.heal.wait()
+                    self.catch_up()
             for armed in self.on_signal_faults:
                 if not (armed.active and armed.covers(path) and armed.roll()):
                     continue
                 kind = armed.kind
                 if kind == "drop":
                     self.record(armed, path, f"dropped {_describe(message)}")
+                    self.forgo(path, (duplicate, crash_after), f"#{armed.index} dropped it")
                     return
                 if kind == "delay":
                     fault = armed.fault
@@ -743,6 +771,7 @@ class _Engine(Interceptor):
                     )
                     self.record(armed, path, f"delayed {_describe(message)} {seconds:g}s")
                     await trio.sleep(seconds)
+                    self.catch_up()
                 elif kind == "hang":
                     self.record(armed, path, f"hung on {_describe(message)}")
                     self.hung[armed.index] += 1
@@ -750,26 +779,56 @@ class _Engine(Interceptor):
                         await self.heal.wait()
                     finally:
                         self.hung[armed.index] -= 1
+                    self.catch_up()
                 elif kind == "corrupt_message":
-                    message = self.corrupt_message(armed, message)
+                    try:
+                        corrupted = self.corrupt_message(armed, message)
+                    except Exception as exc:  # noqa: BLE001 - the mutator's bug, reported
+                        self.mutator_failed(armed, path, exc)
+                        continue
+                    message = corrupted
                     self.record(armed, path, f"corrupted {_describe(message)}")
                 elif kind == "duplicate":
-                    twice = True
-                    self.record(armed, path, f"duplicated {_describe(message)}")
+                    duplicate = armed  # recorded when it happens, just before the message
                 elif kind == "crash":
                     if armed.fault.point == "receive":
                         self.record(armed, path, "crashed at receive")
+                        self.forgo(
+                            path, (duplicate, crash_after), f"#{armed.index} crashed the agent"
+                        )
                         self.went_down(path, armed)
                         raise InjectedFault(armed.index, armed.kind, path)
                     crash_after = armed  # recorded when it happens, after the message
+        if duplicate is not None:
+            self.record(duplicate, path, f"duplicated {_describe(message)}")
         await proceed(message)
-        if twice:
+        if duplicate is not None:
             await proceed(message)
         self.check_sometimes()  # the message's state is committed now (on_cmd comes before)
         if crash_after is not None:
             self.record(crash_after, path, "crashed at after_cmd")
             self.went_down(path, crash_after)
             raise InjectedFault(crash_after.index, crash_after.kind, path)
+
+    def forgo(self, path: str, chosen: Iterable[_Armed | None], why: str) -> None:
+        """Faults that chose a message (a duplicate, a crash after it) which a
+        later fault then dropped or crashed on: they did nothing, and their
+        records say so."""
+        for armed in chosen:
+            if armed is not None:
+                self.record(armed, path, f"missed: {why} first", hit=False)
+
+    def mutator_failed(self, armed: _Armed, path: str, exc: Exception) -> None:
+        """A mutator that raised: the value goes on unchanged, the fault records
+        a miss, and the run fails ``no_unexpected_crash``, naming the mutator
+        (a bug in the test, not in the system under it)."""
+        error = f"{type(exc).__name__}: {exc}"
+        self.record(armed, path, f"missed: the mutator raised {error}", hit=False)
+        self.violate(
+            "no_unexpected_crash",
+            "chaos/mutator",
+            f"fault #{armed.index} ({armed.kind}) mutator={armed.fault.mutator!r} raised {error}",
+        )
 
     def corrupt_message(self, armed: _Armed, message: Any) -> Any:
         if armed.mutator is not None:
@@ -790,12 +849,17 @@ class _Engine(Interceptor):
         )
         if outcome.error is not None:
             return outcome
+        self.catch_up()
         if self.phase == "faults":
             for armed in self.cmd_faults:
                 if armed.active and armed.covers(path) and armed.roll():
                     state = outcome.agent.state
                     if armed.mutator is not None:
-                        broken = armed.mutator(state, armed.rng)
+                        try:
+                            broken = armed.mutator(state, armed.rng)
+                        except Exception as exc:  # noqa: BLE001 - the mutator's bug, reported
+                            self.mutator_failed(armed, path, exc)
+                            continue
                     elif attrs.has(type(state)):
                         broken = corrupt_state(state, armed.rng)
                     else:
@@ -854,6 +918,7 @@ class _Engine(Interceptor):
         self.event("deliver", src, f"{signal.type} -> {dst}")
         delay = 0.0
         twice = False
+        self.catch_up()
         if self.phase == "faults":
             for armed in self.partitions:
                 fault = armed.fault
@@ -893,11 +958,15 @@ class _Engine(Interceptor):
                     self.perturbed.add(link)
                     self.record(armed, where, f"duplicated {signal.type}")
                 elif kind == "corrupt_message":
-                    signal = (
-                        armed.mutator(signal, armed.rng)
-                        if armed.mutator is not None
-                        else attrs.evolve(signal, data=corrupt_data(signal.data, armed.rng))
-                    )
+                    try:
+                        signal = (
+                            armed.mutator(signal, armed.rng)
+                            if armed.mutator is not None
+                            else attrs.evolve(signal, data=corrupt_data(signal.data, armed.rng))
+                        )
+                    except Exception as exc:  # noqa: BLE001 - the mutator's bug, reported
+                        self.mutator_failed(armed, where, exc)
+                        continue
                     self.record(armed, where, f"corrupted {signal.type}")
         self.sent(signal, link)
         await proceed(signal, delay=delay)
@@ -906,12 +975,14 @@ class _Engine(Interceptor):
 
     async def save(self, agent: AgentRef, new: Agent[Any], proceed: Any) -> None:
         path = agent.path
+        self.catch_up()
         if self.phase == "faults":
             for armed in self.save_faults:
                 if armed.active and armed.covers(path) and armed.roll():
                     if armed.kind == "store_slow":
                         self.record(armed, path, f"slowed a save by {armed.fault.seconds:g}s")
                         await trio.sleep(armed.fault.seconds)
+                        self.catch_up()
                     else:
                         self.record(armed, path, f"failed the save of version {new.version}")
                         self.went_down(path, armed)
@@ -925,8 +996,8 @@ class _Engine(Interceptor):
 
     async def load(self, agent: AgentRef, proceed: Any) -> Agent[Any] | None:
         path = agent.path
-        active = self.phase == "faults"
-        if active:
+        self.catch_up()
+        if self.phase == "faults":
             for armed in self.load_faults:
                 if (
                     armed.kind == "store_slow"
@@ -937,7 +1008,8 @@ class _Engine(Interceptor):
                     self.record(armed, path, f"slowed a load by {armed.fault.seconds:g}s")
                     await trio.sleep(armed.fault.seconds)
         loaded: Agent[Any] | None = await proceed()
-        if active:
+        self.catch_up()
+        if self.phase == "faults":
             for armed in self.load_faults:
                 if armed.kind == "store_slow" or not (armed.active and armed.covers(path)):
                     continue
@@ -961,7 +1033,12 @@ class _Engine(Interceptor):
                     if armed.fault.what == "version":
                         loaded = attrs.evolve(loaded, version="corrupt")  # type: ignore[arg-type]
                     elif armed.mutator is not None:
-                        loaded = attrs.evolve(loaded, state=armed.mutator(loaded.state, armed.rng))
+                        try:
+                            state = armed.mutator(loaded.state, armed.rng)
+                        except Exception as exc:  # noqa: BLE001 - the mutator's bug, reported
+                            self.mutator_failed(armed, path, exc)
+                            continue
+                        loaded = attrs.evolve(loaded, state=state)
                     else:
                         loaded = attrs.evolve(loaded, state=corrupt_state(loaded.state, armed.rng))
                     self.record(armed, path, f"corrupted the loaded {armed.fault.what}")
@@ -969,6 +1046,7 @@ class _Engine(Interceptor):
 
     async def start(self, child: ChildContext, proceed: Any) -> None:
         path = child.path
+        self.catch_up()
         if self.phase == "faults" and child.restarts:
             for armed in self.start_faults:
                 if armed.active and armed.covers(path) and armed.roll():
@@ -1003,6 +1081,7 @@ class _Engine(Interceptor):
 
     # ---------------------------------------------------------------- calls
     def begin_call(self, to: str, message: Any, timeout: float) -> _Call:
+        self.catch_up()  # a call at the heal's instant is a call of the quiet period
         record = _Call(to, self.now(), timeout, self.phase)
         self.calls.append(record)
         self.event("call", to, _describe(message))
@@ -1027,7 +1106,7 @@ class _Engine(Interceptor):
             "events": float(self.trace.count),
             "restarts": float(sum(self.restarts.values())),
             "escalations": float(self.escalations),
-            "faults.hits": float(sum(a.hits for a in self.armed)),
+            "faults.hits": float(sum(1 for r in self.records if r.hit)),
             "faults.missed": float(sum(1 for r in self.records if r.effect.startswith("missed"))),
             "mailbox.max_depth": float(self.max_depth),
             "calls": float(len(self.calls)),
@@ -1167,8 +1246,11 @@ class _Engine(Interceptor):
                     CheckResult("faults_hit", "sometimes", "unknown", "the plan has no fault")
                 )
             else:
+                hit = {r.fault for r in self.records if r.hit}
                 missed = [
-                    f"#{a.index} {a.kind} {a.fault.target}" for a in self.armed if a.hits == 0
+                    f"#{a.index} {a.kind} {a.fault.target}"
+                    for a in self.armed
+                    if a.index not in hit
                 ]
                 out.append(
                     self._result(
