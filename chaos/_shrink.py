@@ -49,9 +49,13 @@ class _Budget(Exception):
 
 
 #: Fields that restrict when and where a fault acts: their defaults are the
-#: widest fault (every target, every event, the whole window), so shrinking
-#: never resets them: a minimal plan should not hit more than the original.
-_RESTRICTIONS: Final = frozenset({"pick", "count", "nth", "until", "probability", "at"})
+#: widest fault (every target, every event, the whole window, both directions
+#: of a partition), so shrinking never resets them: a minimal plan should not
+#: hit more than the original.
+_RESTRICTIONS: Final = frozenset({"pick", "count", "nth", "until", "probability", "at", "one_way"})
+#: Own parameters whose default may be larger than the value a fault has (a
+#: reorder's window): reset only when the default is no larger.
+_SPANS: Final = frozenset({"window"})
 
 
 def _simpler(fault: PlanItem, paths: Sequence[str] = ()) -> list[PlanItem]:
@@ -82,7 +86,10 @@ def _simpler(fault: PlanItem, paths: Sequence[str] = ()) -> list[PlanItem]:
     for name, default in defaults.items():
         if name in _RESTRICTIONS or name in ("target", "source"):
             continue
-        if getattr(fault, name) != default:
+        value = getattr(fault, name)
+        if name in _SPANS and default > value:
+            continue
+        if value != default:
             with contextlib.suppress(ValueError, TypeError):
                 out.append(attrs.evolve(fault, **{name: default}))
     at = float(fault.at)
@@ -123,12 +130,12 @@ def shrink_plan(
     elif not fails(original):
         raise ChaosError("this plan does not fail (by the given predicate): nothing to shrink")
     runs = 1
-    best = original
+    kept = tuple(plan.faults)  # the last plan that failed: shrinking only ever moves to it
     cache: dict[tuple[PlanItem, ...], bool] = {tuple(plan.faults): True}
     reports: dict[tuple[PlanItem, ...], RunReport] = {tuple(plan.faults): original}
 
     def test(faults: Sequence[PlanItem]) -> bool:
-        nonlocal runs, best
+        nonlocal runs, kept
         key = tuple(faults)
         if key in cache:
             return cache[key]
@@ -140,8 +147,7 @@ def shrink_plan(
         cache[key] = failed
         if failed:
             reports[key] = report
-        if failed and len(key) <= len(best.plan.faults):
-            best = report
+            kept = key
         return failed
 
     current = list(plan.faults)
@@ -161,12 +167,13 @@ def shrink_plan(
                         changed = True
                         break
     except _Budget:
+        # out of runs (inside ddmin too): keep what the last failing run reached
         exhausted = True
+        current = list(kept)
     final = tuple(current)
-    if tuple(best.plan.faults) != final:
-        best = run_plan(FaultPlan(final))
-        runs += 1
-    return Shrunk(FaultPlan(final), best, original, runs, exhausted)
+    # every plan shrinking kept failed in a run it made: its report is at hand,
+    # and no run past max_runs is needed to return it
+    return Shrunk(FaultPlan(final), reports[final], original, runs, exhausted)
 
 
 def _ddmin(items: list[Any], test: Callable[[Sequence[Any]], bool]) -> list[Any]:
