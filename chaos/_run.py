@@ -596,7 +596,8 @@ def shrink(
     if not isinstance(max_runs, int) or isinstance(max_runs, bool) or max_runs < 1:
         raise InvalidPlanError(f"max_runs={max_runs!r} is not valid; expected an int >= 1")
     first = run(system, plan, seed=seed, **options)
-    as_written = first.plan == _plan(plan) and not options.get("swarm", False)
+    # its concrete plan replays it (the same seed, swarm off): the first run is
+    # the original shrinking starts from, counted in its runs and its max_runs
     options = {**options, "swarm": False}
 
     def run_plan(candidate: FaultPlan) -> RunReport:
@@ -617,5 +618,5 @@ def shrink(
         first.plan,
         fails=fails,
         max_runs=max_runs,
-        original=first if as_written else None,
+        original=first,
     )

@@ -240,11 +240,6 @@ def test_shrinking_takes_no_run_past_max_runs_and_keeps_its_progress() -> None:
     assert (shrunk.plan, shrunk.runs, shrunk.exhausted) == (FaultPlan(plan.faults[:2]), 3, True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chaos/_run.py shrink() runs the first plan twice when it had generators or "
-    "swarm (not this helper's file: see the review's report for the diff)",
-)
 def test_chaos_shrink_counts_its_first_run() -> None:
     """docs/chaos.md 'Shrinking': `runs` is how many runs shrinking took, within max_runs,
     for a plan of generators too."""

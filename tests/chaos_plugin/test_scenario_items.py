@@ -6,6 +6,7 @@ properties."""
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,8 +21,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project holding the bundled demand-tracker and ledger examples."""
     monkeypatch.delenv("CHAOS_SEED", raising=False)
-    for name in ["demand_tracker.py", "demand_checks.py", "ledger.py"]:
-        (pytester.path / name).write_text((EXAMPLES / name).read_text())
+    for name in ["demand_tracker", "demand_checks", "ledger"]:
+        (pytester.path / f"{name}.py").write_text((EXAMPLES / f"{name}.py").read_text())
+        # other tests import the originals: the project imports its own copies
+        monkeypatch.delitem(sys.modules, name, raising=False)
     (pytester.path / "chaos_demand.yaml").write_text(
         (EXAMPLES / "chaos_demand_tracker.yaml").read_text()
     )
