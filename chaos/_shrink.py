@@ -5,9 +5,10 @@ fault draws from a random stream named after its own content, so removing a
 fault leaves the others' behaviour unchanged: a plan can be shrunk like a
 test case. First delta debugging (Zeller's ddmin) over the faults, then each
 remaining fault is simplified: aimed at the one path it hit, its own
-parameters back to their defaults, moved earlier to a rounder time; every step
-that still fails is kept. Shrinking never widens a fault: its pick, count,
-nth, window and probability stay as they were.
+parameters back to their defaults, moved earlier to a rounder time (only
+when that takes in no more events); every step that still fails is kept.
+Shrinking never widens a fault: its pick, count, nth, window and probability
+stay as they were.
 """
 
 from __future__ import annotations
@@ -92,12 +93,23 @@ def _simpler(fault: PlanItem, paths: Sequence[str] = ()) -> list[PlanItem]:
         if value != default:
             with contextlib.suppress(ValueError, TypeError):
                 out.append(attrs.evolve(fault, **{name: default}))
-    at = float(fault.at)
-    for earlier in (float(int(at)), round(at, 1)):
-        if earlier < at:
-            with contextlib.suppress(ValueError, TypeError):
-                out.append(attrs.evolve(fault, at=earlier))
+    if _movable(fault):
+        at = float(fault.at)
+        for earlier in (float(int(at)), round(at, 1)):
+            if earlier < at:
+                with contextlib.suppress(ValueError, TypeError):
+                    out.append(attrs.evolve(fault, at=earlier))
     return out
+
+
+def _movable(fault: PlanItem) -> bool:
+    """Whether moving ``fault`` earlier keeps it no wider: it acts at an
+    instant (a kill, a storm, a pause), or its hits are bounded (``count``,
+    ``nth``). An open window (a partition, a drop of every message from
+    ``at``) would take in more events."""
+    if not hasattr(fault, "until"):
+        return True
+    return getattr(fault, "count", None) is not None or getattr(fault, "nth", None) is not None
 
 
 def shrink_plan(

@@ -202,12 +202,16 @@ def _failing(plan: FaultPlan) -> RunReport:
     [
         chaos.Partition(source="root/a", target="root/b", one_way=True),
         chaos.Reorder(target="root/b", window=0.25),
+        chaos.Partition(source="root/a", target="root/b", at=2.5, until=4.0),
+        chaos.Drop(target="root/b", at=2.5),
+        chaos.Delay(target="root/b", at=2.5, until=4.0, seconds=1.0),
     ],
 )
 def test_shrinking_never_widens_a_fault(fault: Any) -> None:
     """docs/chaos.md 'Shrinking': a fault is narrowed, never widened, so the minimal plan
     does no more than the original: a one-way partition stays one way, a reorder's window
-    does not grow to its default."""
+    does not grow to its default, and a fault whose hits nothing bounds keeps its `at`
+    (earlier would take in more events)."""
     tried: list[FaultPlan] = []
 
     def run_plan(plan: FaultPlan) -> RunReport:
