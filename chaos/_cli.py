@@ -732,7 +732,14 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str], console: Console) ->
     output.summary(summary, ranges=[_shard_range(e.seeds, shard) for e in entries])
     _say_outputs(output, journal_path, junit_path)
     if interrupted:
-        kept = " (the journal and JUnit file hold them)" if journal_path or junit_path else ""
+        files = [
+            what for what, path in (("journal", journal_path), ("JUnit file", junit_path)) if path
+        ]
+        kept = (
+            f" (the {' and '.join(files)} hold{'' if len(files) > 1 else 's'} them)"
+            if files
+            else ""
+        )
         _err(
             f"interrupted: {len(runs)} of {_count(len(jobs), 'run')} completed{kept}; "
             "the rest did not run"

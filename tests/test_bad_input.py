@@ -156,7 +156,11 @@ def test_a_journal_cut_short_by_ctrl_c_merges_as_missing_seeds(
         IDLE + "checks:\n  eventually:\n    - predicate: stopper:second\n",
     )
     journal = tmp_path / "j.json"
-    assert cli("run", scenario, "--seeds", "0:4", "--journal", journal, "-q").code == 130
+    stopped = cli("run", scenario, "--seeds", "0:4", "--journal", journal, "-q")
+    assert stopped.code == 130
+    assert stopped.err == (
+        "interrupted: 1 of 4 runs completed (the journal holds them); the rest did not run\n"
+    )
     merged = cli("merge", journal)
     assert merged.code == 2
     assert merged.err == (
