@@ -73,12 +73,34 @@ EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 #: A seed gave two different runs, or a replay did not reproduce its run.
 EXIT_NONDETERMINISM: Final = 3
+#: Ctrl-C (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED: Final = 130
+#: The most runs one ``run`` command makes (scenarios times seeds, after
+#: ``--shard``): a range beyond it is a typo, or a job for many machines.
+MAX_RUNS: Final = 1_000_000
 
 PROG: Final = "python -m chaos"
 
 
 class CliError(ChaosError):
     """A mistake on the command line or in its input: printed, exit 2."""
+
+
+class _Interrupted(Exception):
+    """Ctrl-C stopped the runs: the entries of those that completed, in job order."""
+
+    def __init__(self, entries: list[RunEntry]) -> None:
+        super().__init__(len(entries))
+        self.entries = entries
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, as Python raises it or as a Trio run hands it on (in an exception group)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_interrupt(inner) for inner in exc.exceptions)
+    return False
 
 
 class _Exit(Exception):
@@ -529,15 +551,19 @@ def _run_jobs(
 ) -> list[RunEntry]:
     """Run ``jobs`` (in ``workers`` processes if more than one), handing each
     outcome to ``output`` in the order of the jobs."""
+    entries: list[RunEntry] = []
     if workers == 1 or len(jobs) <= 1:
-        entries = []
-        for job in jobs:
-            entry, explain = _execute(scenarios[job.path], job)
-            output.advance(entry, explain)
-            entries.append(entry)
+        try:
+            for job in jobs:
+                entry, explain = _execute(scenarios[job.path], job)
+                output.advance(entry, explain)
+                entries.append(entry)
+        except BaseException as exc:
+            if not _is_interrupt(exc):
+                raise
+            raise _Interrupted(entries) from None
         return entries
     done: dict[int, Outcome] = {}
-    entries = []
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
         max_workers=min(workers, len(jobs)), mp_context=context, initializer=_init_worker
@@ -555,6 +581,14 @@ def _run_jobs(
             "a worker process died (killed, or its system ended the process); run the "
             "failing seed with --workers 1 to see it"
         ) from None
+    except BaseException as exc:
+        if not _is_interrupt(exc):
+            raise
+        for index in sorted(done):  # completed out of order: kept all the same
+            entry, explain = done[index]
+            output.advance(entry, explain)
+            entries.append(entry)
+        raise _Interrupted(entries) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return entries
@@ -595,9 +629,43 @@ def _journal(
     )
 
 
+def _shard_seeds(seeds: tuple[int, int], shard: Shard) -> range:
+    """The seeds of ``[start, stop)`` that ``shard`` keeps, without walking the others."""
+    start, stop = seeds
+    return range(start + (shard.index - start) % shard.count, stop, shard.count)
+
+
+def _distinct_outputs(
+    outputs: Sequence[tuple[str, str | None]], inputs: Sequence[tuple[str, str]]
+) -> None:
+    """Refuse an output path that is an input of the command, or another output:
+    writing it would destroy what is there (a scenario file, a journal)."""
+    given: dict[Path, str] = {}
+    for option, path in outputs:
+        if path is None:
+            continue
+        resolved = Path(path).resolve()
+        for what, file in inputs:
+            if Path(file).resolve() == resolved:
+                raise CliError(
+                    f"cannot write {option} {path}: it is {what} {file}, which the command "
+                    "reads; writing it would destroy it: give another path"
+                )
+        if resolved in given:
+            raise CliError(
+                f"cannot write {option} {path}: {given[resolved]} writes the same file, and "
+                "one would overwrite the other: give each its own path"
+            )
+        given[resolved] = option
+
+
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str], console: Console) -> int:
     loaded = _load_all(args.files)
     shard: Shard = args.shard
+    _distinct_outputs(
+        [("--journal", args.journal), ("--junit", args.junit)],
+        [("the scenario file", item.file) for item in loaded],
+    )
     entries: list[ScenarioEntry] = []
     jobs: list[_Job] = []
     for item in loaded:
@@ -608,19 +676,29 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str], console: Console) ->
             seed = scenario.seed if args.seed is None else args.seed
             seeds = (seed, seed + 1)
         entries.append(ScenarioEntry(item.file, scenario.name, item.sha256, seeds))
-        for seed in range(*seeds):
-            if shard.holds(seed):
-                jobs.append(
-                    _Job(
-                        index=len(jobs),
-                        path=str(Path(item.file).resolve()),
-                        file=item.file,
-                        name=scenario.name,
-                        seed=seed,
-                        determinism=args.check_determinism,
-                        explain=args.verbose,
-                    )
+    total = sum(len(_shard_seeds(entry.seeds, shard)) for entry in entries)
+    if total > MAX_RUNS:
+        shard_text = f" (shard {shard})" if shard.count > 1 else ""
+        seeds_text = f"--seeds {args.seeds[0]}:{args.seeds[1]}" if args.seeds else "the seeds"
+        raise CliError(
+            f"{seeds_text}{shard_text} makes {total:,} runs of "
+            f"{_count(len(loaded), 'scenario')}, more than one command makes ({MAX_RUNS:,}): "
+            "run a smaller range, or split it between machines with --shard K/N"
+        )
+    for item, entry in zip(loaded, entries, strict=True):
+        scenario = item.scenario
+        for seed in _shard_seeds(entry.seeds, shard):
+            jobs.append(
+                _Job(
+                    index=len(jobs),
+                    path=str(Path(item.file).resolve()),
+                    file=item.file,
+                    name=scenario.name,
+                    seed=seed,
+                    determinism=args.check_determinism,
+                    explain=args.verbose,
                 )
+            )
     journal_path = _output(args.journal, "--journal")
     junit_path = _output(args.junit, "--junit")
     output = Output(console, _mode(args))
@@ -639,8 +717,11 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str], console: Console) ->
     )
     scenarios = {str(Path(item.file).resolve()): item.scenario for item in loaded}
     workers = min(args.workers, max(1, len(jobs)))
+    interrupted = False
     try:
         runs = _run_jobs(jobs, scenarios, workers, output)
+    except _Interrupted as stop:
+        runs, interrupted = stop.entries, True
     finally:
         output.stop(workers)
     summary = summarize(entries, runs)
@@ -650,6 +731,20 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str], console: Console) ->
     _write_outputs(journal, summary, journal_path, junit_path)
     output.summary(summary, ranges=[_shard_range(e.seeds, shard) for e in entries])
     _say_outputs(output, journal_path, junit_path)
+    if interrupted:
+        files = [
+            what for what, path in (("journal", journal_path), ("JUnit file", junit_path)) if path
+        ]
+        kept = (
+            f" (the {' and '.join(files)} hold{'' if len(files) > 1 else 's'} them)"
+            if files
+            else ""
+        )
+        _err(
+            f"interrupted: {len(runs)} of {_count(len(jobs), 'run')} completed{kept}; "
+            "the rest did not run"
+        )
+        return EXIT_INTERRUPTED
     return summary.exit_code
 
 
@@ -724,6 +819,12 @@ def _scenario_of(journal_file: str, journal: Journal, run: RunEntry, *, force: b
                 "run started in: run this command there)"
             ) from None
         raise
+    if scenario.name != run.scenario:
+        raise CliError(
+            f"{run.file} now holds the scenario {scenario.name!r}, not {run.scenario!r}, whose "
+            f"runs {journal_file} recorded: restore the file (--force replays a changed "
+            "version of a scenario, not another scenario)"
+        )
     if sha != entry.sha256 and not force:
         raise CliError(
             f"{run.file} changed since {journal_file} was written (sha256 {sha[:12]}, the "
@@ -821,6 +922,10 @@ def _cmd_shrink(args: argparse.Namespace, console: Console) -> int:
     elif not candidates:
         raise CliError(f"no run in {args.journal} failed a check: nothing to shrink")
     index, run = candidates[0]
+    _distinct_outputs(
+        [("-o", args.output)],
+        [("the journal", args.journal), ("the scenario file", run.file)],
+    )
     scenario = _scenario_of(args.journal, journal, run, force=args.force)
     plan = _plan_of(args.journal, run, index)
     target = _output(args.output, "-o")
@@ -1000,6 +1105,10 @@ def _cmd_merge(args: argparse.Namespace, argv: Sequence[str], console: Console) 
             problems.append(
                 f"{name}: runs of seeds outside its {_seeds_text(entry.seeds)}: {_seed_list(extra)}"
             )
+    _distinct_outputs(
+        [("--journal", args.journal), ("--junit", args.junit)],
+        [("the journal", file) for file, _ in journals],
+    )
     if problems:
         _err(f"cannot merge {_count(len(journals), 'journal')}:")
         for line in problems[:20]:
@@ -1061,9 +1170,11 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         return EXIT_USAGE
     except _Exit as exc:
         return exc.code
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not _is_interrupt(exc):
+            raise
         _err("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # stdout was closed (| head) before the command was done
         discard_stdout()
         _err("standard output was closed before the command was done")

@@ -21,7 +21,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args, get_origin
 
 import attrs
 import cattrs
@@ -283,6 +283,18 @@ def _converter() -> cattrs.Converter:
         return value
 
     converter.register_structure_hook_func(lambda tp: tp == dict[str, Any], mapping)
+
+    def literal(value: object, tp: Any) -> Any:
+        choices = get_args(tp)
+        if value in choices and isinstance(value, str):
+            return value
+        raise ValueError(
+            f"expected one of {', '.join(map(repr, choices))}, got "
+            f"{type(value).__name__} {value!r:.60}"
+        )
+
+    literal_form: Any = Literal
+    converter.register_structure_hook_func(lambda tp: get_origin(tp) is literal_form, literal)
     return converter
 
 

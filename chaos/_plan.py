@@ -102,16 +102,25 @@ def parse_duration(value: object, where: str = "duration") -> float:
     if isinstance(value, bool):
         pass
     elif isinstance(value, int | float):
-        if math.isfinite(value) and value >= 0:
+        if _finite(value) and value >= 0:
             return float(value)
     elif isinstance(value, str):
         match = _DURATION.match(value)
-        if match:
-            return float(match["n"]) * _UNITS[match["unit"]]
+        if match and _finite(seconds := float(match["n"]) * _UNITS[match["unit"]]):
+            return seconds
     raise InvalidPlanError(
         f"{where}={value!r} is not valid; expected seconds >= 0 as a number, or a "
         "string with a unit such as '250ms', '30s', '5m' or '1h'"
     )
+
+
+def _finite(value: float) -> bool:
+    """Whether a number is finite as a float: an int too large for one
+    (``10**400``) is not, and says so instead of raising ``OverflowError``."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 # -- validators ------------------------------------------------------------------
@@ -122,7 +131,7 @@ def _seconds(value: Any) -> Any:
     (``"250ms"``, ``"5s"``) its seconds; anything else is left for the
     validator to judge."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return float(value) if _finite(value) else math.inf
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
@@ -133,9 +142,9 @@ def _seconds(value: Any) -> Any:
 def _time(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     if value is None and attr.default is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
         raise InvalidPlanError(
-            f"{type(inst).__name__}.{attr.name}={value!r} is not valid; expected a finite "
+            f"{type(inst).__name__}.{attr.name}={value!r:.60} is not valid; expected a finite "
             "number of seconds >= 0"
         )
     if value < 0:
@@ -500,11 +509,11 @@ def _rate(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or not math.isfinite(value)
+        or not _finite(value)
         or value <= 0
     ):
         raise InvalidPlanError(
-            f"RandomFaults.rate={value!r} is not valid; expected faults per second > 0"
+            f"RandomFaults.rate={value!r:.60} is not valid; expected faults per second > 0"
         )
 
 
@@ -557,7 +566,7 @@ def _params(inst: object, attr: attrs.Attribute[Any], value: Mapping[str, Any]) 
         if span is not None and (
             isinstance(span, bool)
             or not isinstance(span, int | float)
-            or not math.isfinite(span)
+            or not _finite(span)
             or span <= 0
         ):
             raise InvalidPlanError(
@@ -671,10 +680,16 @@ class FaultPlan:
     @classmethod
     def from_json(cls, text: str) -> FaultPlan:
         """A plan from :meth:`to_json`'s output."""
+        if not isinstance(text, str | bytes | bytearray):
+            raise InvalidPlanError(
+                f"a fault plan must be JSON text (a str), got {type(text).__name__}"
+            )
         try:
             data = json.loads(text)
         except ValueError as exc:
             raise InvalidPlanError(f"a fault plan must be JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidPlanError("a fault plan must be JSON: it is nested too deeply") from None
         return cls.from_dict(data)
 
     def to_yaml(self) -> str:
@@ -688,6 +703,10 @@ class FaultPlan:
         """A plan from YAML (``yaml.safe_load`` only)."""
         import yaml
 
+        if not isinstance(text, str | bytes):
+            raise InvalidPlanError(
+                f"a fault plan must be YAML text (a str), got {type(text).__name__}"
+            )
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -761,7 +780,7 @@ def _converter() -> cattrs.Converter:
         except InvalidPlanError:
             raise _Problem(
                 f"expected seconds >= 0 (a number, or a string such as '250ms', '30s', "
-                f"'5m', '1h'), got {value!r}"
+                f"'5m', '1h'), got {value!r:.60}"
             ) from None
 
     def strict(tp: type, name: str) -> Callable[[object, object], Any]:
@@ -769,8 +788,12 @@ def _converter() -> cattrs.Converter:
             if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)):
                 return value
             if tp is float and isinstance(value, int) and not isinstance(value, bool):
+                if not _finite(value):
+                    raise _Problem(
+                        f"expected {name}, got an int too large for a float: {value!r:.30}..."
+                    )
                 return float(value)
-            raise _Problem(f"expected {name}, got {type(value).__name__} {value!r}")
+            raise _Problem(f"expected {name}, got {type(value).__name__} {value!r:.60}")
 
         return hook
 
@@ -834,6 +857,9 @@ def _structure_item(data: object, where: str) -> PlanItem:
         for key in sorted((k for k in body if k not in fields), key=str)
     ]
     known = {k: v for k, v in body.items() if k in fields}
+    pick = known.get("pick")
+    if isinstance(pick, int) and not isinstance(pick, bool) and pick >= 1:
+        known["pick"] = str(pick)  # YAML reads `pick: 2` as an int: the count 2
     try:
         item: PlanItem = _CONVERTER.structure(known, cls)
     except ClassValidationError as exc:

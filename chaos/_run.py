@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 import trio
@@ -20,7 +20,7 @@ from ._determinism import check_trio_internals, seed_scheduler, seeded_scheduler
 from ._engine import _EVENTS, _Engine
 from ._errors import ChaosError, InvalidPlanError, NondeterminismError
 from ._expand import expand_plan
-from ._plan import FaultPlan, PlanItem
+from ._plan import FaultPlan, PlanItem, RandomFaults
 from ._points import _engine as _current_engine
 from ._report import RunReport
 from ._seeds import derive, stream
@@ -69,26 +69,87 @@ def _system(value: System | Callable[[], Sequence[ChildSpec]]) -> System:
     )
 
 
+#: The longest run, fault window and quiet period together, in virtual seconds
+#: (about 31 years): past it a float time no longer holds microseconds, and a
+#: deadline such as "60s after the heal" rounds away.
+MAX_RUN_SECONDS: Final = 1e9
+#: The most faults a ``RandomFaults`` generator may be expected to make in a
+#: run (``rate`` times its window): more is a typo (``rate: 1e9``), and would
+#: hold the run up expanding the plan.
+MAX_GENERATED_FAULTS: Final = 100_000
+
+
 def _plan(value: FaultPlan | Iterable[PlanItem] | None) -> FaultPlan:
     if value is None:
         return FaultPlan()
     if isinstance(value, FaultPlan):
         return value
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InvalidPlanError(
+            f"plan={value!r:.60} is not valid; expected a chaos.FaultPlan or a list of faults "
+            "(chaos.FaultPlan.from_dict reads a plan written as data)"
+        )
     return FaultPlan(tuple(value))
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _seconds(name: str, value: object, *, positive: bool = False) -> float:
     if (
         not isinstance(value, int | float)
         or isinstance(value, bool)
-        or not math.isfinite(value)
+        or not _finite(value)
         or not (value > 0 if positive else value >= 0)
     ):
         raise InvalidPlanError(
-            f"{name}={value!r} is not valid; expected a finite number of seconds "
+            f"{name}={value!r:.60} is not valid; expected a finite number of seconds "
             f"{'> 0' if positive else '>= 0'}"
         )
     return float(value)
+
+
+def generated_faults(item: RandomFaults, duration: float) -> float:
+    """How many faults ``item`` is expected to make in a fault window of ``duration``."""
+    end = duration if item.until is None else min(item.until, duration)
+    return max(0.0, end - item.at) * item.rate
+
+
+def plan_problems(plan: FaultPlan, duration: float) -> list[tuple[int, str, str]]:
+    """What is wrong with ``plan`` in a fault window of ``duration`` seconds:
+    ``(index, field, message)`` for each fault that starts after the window,
+    and each generator that would make too many faults."""
+    problems = []
+    for i, fault in enumerate(plan.faults):
+        kind = type(fault).kind
+        if fault.at >= duration:
+            problems.append(
+                (
+                    i,
+                    "at",
+                    f"fault #{i} ({kind}) starts at {fault.at:g}s, after the fault window "
+                    f"[0, {duration:g}s): it would never act; move it earlier or make the "
+                    "run's duration longer",
+                )
+            )
+        elif isinstance(fault, RandomFaults):
+            expected = generated_faults(fault, duration)
+            if expected > MAX_GENERATED_FAULTS:
+                problems.append(
+                    (
+                        i,
+                        "rate",
+                        f"rate={fault.rate:g} faults per second over its "
+                        f"{expected / fault.rate:g}s makes about {expected:.3g} faults a run, "
+                        "more than "
+                        f"{MAX_GENERATED_FAULTS}; lower the rate or narrow at/until",
+                    )
+                )
+    return problems
 
 
 def _split_checks(
@@ -172,28 +233,37 @@ def _options(
                 "async function of a chaos.Client"
             )
         workload = tuple(workload)
-    if keep_trace is not None and (not isinstance(keep_trace, int) or keep_trace < 0):
+    if keep_trace is not None and (
+        not isinstance(keep_trace, int) or isinstance(keep_trace, bool) or keep_trace < 0
+    ):
         raise InvalidPlanError(f"keep_trace={keep_trace!r}: expected an int >= 0 or None (all)")
     for name, flag in (("swarm", swarm), ("fault_points", fault_points), ("trace", trace)):
         if not isinstance(flag, bool):
             raise InvalidPlanError(f"{name}={flag!r}: expected True or False")
+    if isinstance(checks, str | bytes | Mapping) or not isinstance(checks, Iterable):
+        raise InvalidPlanError(
+            f"checks={checks!r:.60} is not valid; expected a list of chaos.Invariant, "
+            "chaos.Eventually, chaos.Sometimes or chaos.Bound"
+        )
     checks = tuple(checks)
     _split_checks(checks)
     window = _seconds("duration", duration, positive=True)
+    quiet = _seconds("quiet_period", quiet_period)
+    if window + quiet > MAX_RUN_SECONDS:
+        raise InvalidPlanError(
+            f"duration={window:g} and quiet_period={quiet:g} make a run of {window + quiet:g}s, "
+            f"longer than {MAX_RUN_SECONDS:g}s (about 31 years) of virtual time, where float "
+            "times lose their microseconds; make the run shorter"
+        )
     the_plan = _plan(plan)
-    for i, fault in enumerate(the_plan.faults):
-        if fault.at >= window:
-            raise InvalidPlanError(
-                f"fault #{i} ({type(fault).kind}) starts at {fault.at:g}s, after the fault "
-                f"window [0, {window:g}s): it would never act; move it earlier or make the "
-                "run's duration longer"
-            )
+    for _, _, message in plan_problems(the_plan, window):
+        raise InvalidPlanError(message)
     return _Options(
         system=_system(system),
         plan=the_plan,
         seed=seed,
         duration=window,
-        quiet_period=_seconds("quiet_period", quiet_period),
+        quiet_period=quiet,
         workload=workload,
         checks=checks,
         disable=_disabled(disable),

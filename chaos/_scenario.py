@@ -82,7 +82,7 @@ from ._plan import (
     parse_duration,
 )
 from ._report import RunReport
-from ._run import System
+from ._run import MAX_RUN_SECONDS, System, plan_problems
 from ._run import check_determinism as _check_determinism
 from ._run import run as _run
 from ._workload import Send
@@ -105,6 +105,10 @@ MAX_ERROR_LINES: Final = 20
 _MAX_LINE: Final = 400
 #: Nodes walked, aliases expanded, before a document counts as too large.
 _MAX_NODES: Final = 100_000
+#: Digits of the longest int literal read (Python refuses to parse 4300 and more).
+_MAX_DIGITS: Final = 4000
+#: The largest int an option takes (a count, a size): 2**63 - 1.
+_MAX_INT: Final = 2**63 - 1
 
 _MODULE_ATTR: Final = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -289,6 +293,15 @@ def _walk(node: yaml.Node, marks: _Marks, problems: list[_Problem]) -> None:
                 "contains itself) cannot be a scenario value"
             )
         marks.values[path] = current.start_mark.line + 1  # a later duplicate key wins
+        if (
+            isinstance(current, yaml.ScalarNode)
+            and current.tag == "tag:yaml.org,2002:int"
+            and len(current.value) > _MAX_DIGITS
+        ):
+            raise _Fail(
+                f"line {current.start_mark.line + 1}: a number of {len(current.value)} digits "
+                f"@ {path}; no value of a scenario needs more than {_MAX_DIGITS}"
+            )
         inner = ancestors | {id(current)}
         if isinstance(current, yaml.MappingNode):
             first: dict[tuple[str, str], int] = {}
@@ -330,6 +343,11 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
         )
     if isinstance(exc, yaml.constructor.ConstructorError) and exc.problem_mark is not None:
         line = exc.problem_mark.line + 1
+        if "unhashable key" in (exc.problem or ""):
+            return (
+                f"line {line}: a key is a list or a mapping (a '? ' key); the keys of a "
+                "scenario are plain names"
+            )
         match = re.search(r"tag '([^']*)'", exc.problem or "")
         tag = match[1] if match else "?"
         tag = tag.replace("tag:yaml.org,2002:", "!!")
@@ -550,12 +568,16 @@ def _converter() -> cattrs.Converter:
 
     def strict(tp: type, name: str) -> Callable[[object, object], Any]:
         def hook(value: object, _: object) -> Any:
-            if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)):
-                return value
-            if tp is float and isinstance(value, int) and not isinstance(value, bool):
-                return float(value)
             if tp is float and isinstance(value, float) and not math.isfinite(value):
                 raise _Fail(f"expected a finite number, {_got(value)}")
+            if tp is float and isinstance(value, int) and not isinstance(value, bool):
+                if abs(value) > _MAX_INT:
+                    raise _Fail(f"expected a number of at most 2**63 - 1, {_got(value)}")
+                return float(value)
+            if tp is int and isinstance(value, int) and abs(value) > _MAX_INT:
+                raise _Fail(f"expected an int of at most 2**63 - 1, {_got(value)}")
+            if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)):
+                return value
             raise _Fail(f"expected {name}, {_got(value)}")
 
         return hook
@@ -815,7 +837,7 @@ class _Resolver:
             )
             hint = _did_you_mean(top, self._local_names()) if self.dirs else ""
             raise _Fail(f"no module named {exc.name!r} {where}{hint}") from None
-        except Exception as exc:  # noqa: BLE001 - any error of a user's module is reported
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a user's module: reported
             raise _Fail(f"importing {module_name!r} raised {_exception_line(exc)}") from None
         finally:
             sys.path[:] = saved
@@ -1010,7 +1032,16 @@ class _Builder:
         system = self.system(data.get("system"), "$.system")
         self.system_ok = system is not None
         workload = self.workload(data.get("workload"), "$.workload")
-        plan = self.faults(data.get("faults"), "$.faults")
+        duration = float(top.duration) if top is not None else None
+        if top is not None and top.duration + top.quiet_period > MAX_RUN_SECONDS:
+            self.fail(
+                f"a run of {top.duration + top.quiet_period:g}s (duration and quiet_period) is "
+                f"longer than {MAX_RUN_SECONDS:g}s (about 31 years) of virtual time, where "
+                "float times lose their microseconds; make it shorter",
+                "$.duration",
+            )
+            duration = None
+        plan = self.faults(data.get("faults"), "$.faults", duration)
         checks = self.checks(data.get("checks"), "$.checks")
         if self.problems or top is None or system is None or plan is None or checks is None:
             return None
@@ -1335,7 +1366,7 @@ class _Builder:
         return sends
 
     # ----------------------------------------------------------------- faults
-    def faults(self, raw: object, path: str) -> FaultPlan | None:
+    def faults(self, raw: object, path: str, duration: float | None) -> FaultPlan | None:
         if not isinstance(raw, list):
             return FaultPlan()  # null, or reported by the top-level structuring
         items: list[Any] = []
@@ -1404,6 +1435,10 @@ class _Builder:
             mutator = getattr(fault, "mutator", None)
             if mutator is not None:
                 ok &= self.callable(mutator, f"{where}.mutator")
+        for i, field, message in plan_problems(plan, duration) if duration is not None else ():
+            where = f"{path}[{i}]" + (".random" if i in sugar else "")
+            self.fail(re.sub(r"^fault #\d+ \(\w+\) ", "the fault ", message), f"{where}.{field}")
+            ok = False
         return plan if ok else None
 
     def target(self, glob: str, path: str) -> bool:
@@ -1597,7 +1632,19 @@ class _Builder:
         if problem is not None:
             self.fail(problem, f"{path}.metric")
             return None
-        return Bound(bound.metric, max=bound.max, min=bound.min, name=bound.name)
+        if bound.max is not None and bound.min is not None and bound.min > bound.max:
+            self.fail(
+                f"min: {bound.min:g} is more than max: {bound.max:g}: no value of "
+                f"{bound.metric!r} is in between, so the bound could never hold; swap them",
+                f"{path}.min",
+            )
+            return None
+        try:
+            return Bound(bound.metric, max=bound.max, min=bound.min, name=bound.name)
+        except InvalidPlanError as exc:
+            message, where = _field_of(str(exc), path)
+            self.fail(message, where)
+            return None
 
 
 _MISSING: Final = object()
@@ -1764,6 +1811,15 @@ class Scenario:
         Its :attr:`document` follows, so :meth:`to_yaml` writes it. A concrete
         plan (no generator) turns swarm mode off: it is what a swarm run chose.
         """
+        if not isinstance(plan, FaultPlan):
+            raise InvalidPlanError(
+                f"plan={plan!r:.60} is not valid; expected a chaos.FaultPlan "
+                "(chaos.FaultPlan.from_dict reads a plan written as data)"
+            )
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+            raise InvalidPlanError(f"seed={seed!r:.60} is not valid; expected an int >= 0")
+        for _, _, message in plan_problems(plan, self.duration):
+            raise InvalidPlanError(message)
         document = copy.deepcopy(dict(self.document))
         new_seed = self.seed if seed is None else seed
         swarm = self.swarm and not plan.concrete
@@ -2056,7 +2112,12 @@ def _fault_schema() -> dict[str, Any]:
             if name in props and props[name] == {"type": "string"}:
                 props[name] = glob
         if "pick" in props:
-            props["pick"] = {"type": "string", "pattern": _PICK.pattern}
+            props["pick"] = {
+                "anyOf": [
+                    {"type": "string", "pattern": _PICK.pattern},
+                    {"type": "integer", "minimum": 1},
+                ]
+            }
         if "probability" in props:
             props["probability"] = {"type": "number", "minimum": 0, "maximum": 1}
         for name in ("nth", "count", "versions"):
