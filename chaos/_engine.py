@@ -505,6 +505,8 @@ class _Engine(Interceptor):
                 at(fault.at, functools.partial(self.kill, armed))
             elif armed.kind == "restart_storm":
                 for k in range(fault.count):
+                    if fault.at + k * fault.interval >= self.duration:
+                        break  # the rest of the storm falls after the window
                     at(fault.at + k * fault.interval, functools.partial(self.kill, armed))
             elif armed.kind == "pause":
                 at(fault.at, functools.partial(self.open_window, armed))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import random
+import reprlib
+import sys
 from collections.abc import Sequence
 from typing import Any, Final, Literal, get_args
 
@@ -114,14 +116,19 @@ def check_number(
         return
     kinds = (int,) if integer else (int, float)
     ok = isinstance(value, kinds) and not isinstance(value, bool)
+    what = "an int" if integer else "a number"
+    bound = "> 0" if positive else ">= 0"
+    tail = " or None" if allow_none else ""
     if ok:
         assert isinstance(value, int | float)
-        ok = math.isfinite(value) or (value == math.inf and allow_inf and not integer)
+        if not integer and isinstance(value, int) and abs(value) > sys.float_info.max:
+            raise error(
+                f"{field}={reprlib.repr(value)} is not valid: too large for a float; "
+                f"expected {what} {bound}{tail}"
+            )
+        ok = integer or math.isfinite(value) or (value == math.inf and allow_inf)
         ok = ok and (value > 0 if positive else value >= 0)
     if not ok:
-        what = "an int" if integer else "a number"
-        bound = "> 0" if positive else ">= 0"
-        tail = " or None" if allow_none else ""
         raise error(f"{field}={value!r} is not valid; expected {what} {bound}{tail}")
 
 

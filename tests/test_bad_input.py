@@ -490,3 +490,20 @@ def test_with_plan_refuses_what_would_not_load_back(tmp_path: Path) -> None:
     late = chaos.FaultPlan((chaos.Kill(target="root/idle", at=5.0),))
     with pytest.raises(InvalidPlanError, match=r"^fault #0 \(kill\) starts at 5s, after the"):
         scenario.with_plan(late)
+
+
+def test_a_restart_storm_of_astronomical_count_ends_with_the_window(tmp_path: Path) -> None:
+    """A storm of 10**20 kills plans only the kills inside the fault window
+    (it used to loop over every one, for ever)."""
+    path = tmp_path / "storm.yaml"
+    path.write_text(
+        IDLE.replace(
+            "  - kind: kill\n    target: root/idle\n    at: 1s\n",
+            "  - kind: restart_storm\n    target: root/idle\n    at: 0.5s\n"
+            "    count: 100000000000000000000\n    interval: 0.25s\n",
+        )
+    )
+    report = chaos.load_scenario(path).run()
+    kills = [r for r in report.faults if r.effect == "killed"]
+    # the fault window is [0, duration) = [0, 2s); then the quiet period
+    assert [r.time for r in kills] == [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]

@@ -1198,6 +1198,11 @@ async def test_invalid_spec_names_field_value_and_accepted_values(
         ({"max_seconds": 0}, "max_seconds=0 is not valid; expected a number > 0"),
         ({"max_seconds": False}, "max_seconds=False is not valid; expected a number > 0"),
         (
+            {"max_seconds": 10**400},
+            "max_seconds=100000000000000000...0000000000000000000 is not valid: "
+            "too large for a float; expected a number > 0",
+        ),
+        (
             {"max_children": -1},
             "max_children=-1 is not valid; expected an int >= 0 or None",
         ),
@@ -1215,6 +1220,7 @@ async def test_invalid_spec_names_field_value_and_accepted_values(
         "max_restarts-float",
         "max_seconds-zero",
         "max_seconds-bool",
+        "max_seconds-huge-int",
         "max_children",
         "backoff",
         "name",
