@@ -1991,6 +1991,12 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     Raises :class:`ScenarioError` if the file cannot be read or is not a valid
     scenario: every problem of the document, with its line and ``$.path``.
     """
+    if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
+        raise ScenarioError(
+            repr(path),
+            [f"expected a file path (a str or os.PathLike), got {type(path).__name__} {path!r}"],
+            heading="not a file path",
+        )
     file = os.fspath(path)
     try:
         raw = Path(path).read_bytes()

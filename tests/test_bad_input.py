@@ -507,3 +507,15 @@ def test_a_restart_storm_of_astronomical_count_ends_with_the_window(tmp_path: Pa
     kills = [r for r in report.faults if r.effect == "killed"]
     # the fault window is [0, duration) = [0, 2s); then the quiet period
     assert [r.time for r in kills] == [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+
+
+@pytest.mark.parametrize(
+    ("path", "got"), [(None, "NoneType None"), (3, "int 3"), (b"x.yaml", "bytes b'x.yaml'")]
+)
+def test_load_scenario_names_a_path_that_is_not_one(path: Any, got: str) -> None:
+    """load_scenario of something that is not a path is a ScenarioError, not a TypeError."""
+    with pytest.raises(ScenarioError) as info:
+        chaos.load_scenario(path)
+    assert str(info.value) == (
+        f"{path!r}: not a file path:\n  expected a file path (a str or os.PathLike), got {got}"
+    )
