@@ -36,7 +36,9 @@ figures on its ``BENCH`` line, ``figures``: those indented below), and
 ``"head"``, its own summary line's figures; it has no verdict.
 
 The chaos engine's benchmarks (``chaos_*``, ``bugfind``) take their systems
-from ``chaos_bench.py`` and ``planted_bugs.py``, beside this file.
+from ``chaos_bench.py`` and ``planted_bugs.py``, beside this file;
+``scenario_sweep`` times the ``python -m chaos`` command itself, in processes
+of its own (``sweep_bench.py``), always on the wall clock.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import tracemalloc
@@ -64,6 +67,7 @@ from typing import Any, Literal, TypedDict, TypeVar
 import attrs
 import chaos_bench
 import planted_bugs
+import sweep_bench
 import trio
 import trio.testing
 
@@ -1276,6 +1280,100 @@ def bench_bugfind(quick: bool) -> Figures:
         "window": 0 if quick else 200,
         "runs_in_all": total,
         "generic_plan": planted_bugs.GENERIC_PLAN.to_json(),
+    }
+
+
+#: the two-worker speedup's verdict, on a machine where two workers can run at once
+SWEEP_SPEEDUP = Check("speedup", 1.6, ">=")
+
+
+@bench(
+    "scenario_sweep",
+    target=1.25,
+    checks=(SWEEP_SPEEDUP,) if sweep_bench.usable_cpus() >= 2 else (),
+)
+def bench_scenario_sweep(quick: bool) -> Figures:
+    """python -m chaos run docs/examples/chaos_demand_tracker.yaml --seeds 0:200 in
+    a process of its own, --workers 1 and 2, vs the same seeds in a loop in this
+    process; ratio = the command's time per seed (1 worker) / the loop's (wall
+    clock). Then a sweep of 1,000 seeds with --workers 2.
+
+    ``speedup`` is the command's wall time with 1 worker / with 2; on a machine
+    with one usable CPU it is printed, marked not applicable. With ``--quick``:
+    20 seeds, one repeat, and the 2-worker run is the sweep.
+    """
+    n, k, sweep_n = (20, 1, 20) if quick else (200, 3, 1000)
+    seeds = range(n)
+    cpus = sweep_bench.usable_cpus()
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="scenario_sweep-") as tmp:
+        sides = sweep_bench.Sweeps(Path(tmp))
+        if not quick:  # the file cache, this process, and a pool of workers, once each
+            sides.in_process(range(2))
+            sides.cli(range(2), 2, label="warm_up")
+        res = side_by_side(
+            {
+                "in_process": partial(sides.in_process, seeds),
+                "workers_1": partial(sides.cli, seeds, 1),
+                "workers_2": partial(sides.cli, seeds, 2),
+                "startup": sides.startup,
+            },
+            k,
+            warm_up=False,
+        )
+        sweep = None if quick else sides.cli(range(sweep_n), 2, label="sweep")
+        compared = sides.check_digests()
+    loop, startup = res["in_process"]["total"], res["startup"]["total"]
+    one, two = res["workers_1"]["total"], res["workers_2"]["total"]
+    # CPU seconds of each side's fastest sample (the one its wall time is from)
+    cpu = {
+        side: phases["cpu"].values[phases["total"].values.index(phases["total"].best)]
+        for side, phases in res.items()
+    }
+    if sweep is None:  # --quick: the 2-worker side's run
+        sweep = {"total": two.best, "cpu": cpu["workers_2"]}
+    speedup: dict[str, Any] = {
+        "ratio": ratio(one.best, two.best),
+        "median_ratio": ratio(one.median, two.median),
+        "usable_cpus": cpus,
+        "workers_1_s": round(one.best, 3),
+        "workers_2_s": round(two.best, 3),
+        "workers_1_cpu_s": round(cpu["workers_1"], 3),
+        "workers_2_cpu_s": round(cpu["workers_2"], 3),
+        # CPU seconds per wall second: how many cores the command (and its workers) had
+        "workers_1_cores_busy": ratio(cpu["workers_1"], one.best),
+        "workers_2_cores_busy": ratio(cpu["workers_2"], two.best),
+    }
+    if cpus < 2:
+        speedup["verdict"] = f"not applicable: {cpus} usable CPU (target>={SWEEP_SPEEDUP.target:g})"
+    return {
+        "ratio": ratio(one.best, loop.best),
+        "seeds": n,
+        "repeats": k,
+        "clock": "wall",
+        "seeds_per_s_1_worker": round(n / one.best, 1),
+        "seeds_per_s_2_workers": round(n / two.best, 1),
+        "in_process_seeds_per_s": round(n / loop.best, 1),
+        "in_process_ms_per_seed": ms(loop.best / n),
+        "cli_ms_per_seed": ms(one.best / n),
+        "startup_s": round(startup.best, 3),
+        "median_ratio": ratio(one.median, loop.median),
+        # the command's per-seed cost once its start-up (``validate``) is taken off
+        "marginal_ratio": ratio(one.best - startup.best, loop.best),
+        "cpu_ratio": ratio(cpu["workers_1"], cpu["in_process"]),
+        "in_process_cores_busy": ratio(cpu["in_process"], loop.best),
+        "dont_write_bytecode": bool(sys.flags.dont_write_bytecode),
+        "digests_compared": compared,
+        "load_at_start": round(load, 2),
+        "sweep": {
+            "seeds": sweep_n,
+            "workers": 2,
+            "wall_s": round(sweep["total"], 2),
+            "seeds_per_s": round(sweep_n / sweep["total"], 1),
+            "cpu_s": round(sweep["cpu"], 2),
+            "cores_busy": ratio(sweep["cpu"], sweep["total"]),
+        },
+        "speedup": speedup,
     }
 
 
