@@ -1338,6 +1338,8 @@ def bench_scenario_sweep(quick: bool) -> Figures:
         "usable_cpus": cpus,
         "workers_1_s": round(one.best, 3),
         "workers_2_s": round(two.best, 3),
+        "workers_1_median_s": round(one.median, 3),
+        "workers_2_median_s": round(two.median, 3),
         "workers_1_cpu_s": round(cpu["workers_1"], 3),
         "workers_2_cpu_s": round(cpu["workers_2"], 3),
         # CPU seconds per wall second: how many cores the command (and its workers) had
