@@ -218,7 +218,7 @@ FIVE_FAULTS = chaos.FaultPlan(
         chaos.Crash(target="root/n3", at=8.0, count=1),
         chaos.Delay(target="root/n4", at=10.0, seconds=0.5, count=5),
         chaos.Drop(target="root/n2", source="root/n1", at=12.0, count=3),
-        chaos.Partition(source="root/n1", target="root/n3", at=15.0, until=20.0),
+        chaos.Partition(source="root/n1", target="root/n2", at=15.0, until=20.0),
     ]
 )
 SMALL_DURATION = 25.0
