@@ -39,7 +39,7 @@ OPTIONS: dict[str, Any] = {
 }
 
 
-@search(100)
+@search(80)
 @given(
     shape=shapes(),
     plan=chaos.fault_plans(SHAPE_TARGETS, horizon=HORIZON, links=SHAPE_LINK_PATHS),

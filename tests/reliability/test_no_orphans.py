@@ -40,7 +40,7 @@ OPTIONS: dict[str, Any] = {
 }
 
 
-@search(120)
+@search(100)
 @given(
     shape=shapes(),
     plan=chaos.fault_plans(SHAPE_TARGETS, kinds=KINDS, horizon=HORIZON),

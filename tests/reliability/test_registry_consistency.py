@@ -45,7 +45,7 @@ OPTIONS: dict[str, Any] = {
 }
 
 
-@search(120)
+@search(100)
 @given(
     shape=shapes(max_restarts=2),
     plan=chaos.fault_plans(SHAPE_TARGETS, kinds=KINDS, horizon=HORIZON),

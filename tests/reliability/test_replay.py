@@ -28,7 +28,7 @@ HORIZON = 5.0
 OPTIONS: dict[str, Any] = {"duration": HORIZON, "quiet_period": HORIZON, "workload": SHAPE_WORKLOAD}
 
 
-@search(60)
+@search(40)
 @given(
     shape=shapes(),
     plan=chaos.fault_plans(SHAPE_TARGETS, horizon=HORIZON, links=SHAPE_LINK_PATHS),
@@ -42,7 +42,7 @@ def test_a_seed_replays_its_run_event_for_event(
     assert len(report.digest) == 64
 
 
-@search(40)
+@search(30)
 @given(
     kinds=st.lists(st.sampled_from(chaos.FAULT_KINDS), min_size=1, unique=True),
     rate=st.sampled_from([0.5, 1.0, 3.0]),

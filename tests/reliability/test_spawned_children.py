@@ -45,7 +45,7 @@ def checks() -> list[chaos.Invariant | chaos.Eventually]:
     ]
 
 
-@search(100)
+@search(80)
 @given(
     member_restarts=st.integers(0, 3),
     plan=chaos.fault_plans(TEAM_TARGETS, kinds=KINDS, horizon=HORIZON),
