@@ -349,12 +349,14 @@ class ChildContext(metaclass=NoPublicConstructor):
         "_error",
         "_exit_reason",
         "_failure",
+        "_finalized",
         "_incarnation",
         "_kill_reason",
         "_order",
         "_path",
         "_regroup",
         "_restarts",
+        "_retry",
         "_scope",
         "_spec",
         "_state",
@@ -381,6 +383,8 @@ class ChildContext(metaclass=NoPublicConstructor):
         self._due = 0.0
         self._incarnation = 0
         self._regroup = False  # being stopped to be restarted with its group
+        self._finalized = False  # on_stopped ran since its last start
+        self._retry = False  # this start is a restart by the supervisor's policy
         self._subs: list[Supervisor] | None = None
         self._stop: trio.Event | None = None
         self._stop_hook: Callable[[], None] | None = None
@@ -899,6 +903,8 @@ class Supervisor(metaclass=NoPublicConstructor):
             child._stop_hook = None
             child._done = None
         child._incarnation += 1
+        child._finalized = False
+        child._retry = child._state is _State.RESTARTING
         child._scope = trio.CancelScope()
         if child._spec._takes_status:
             child._set_state(_State.STARTING)
@@ -1010,7 +1016,10 @@ class Supervisor(metaclass=NoPublicConstructor):
             # A sibling stopped to be restarted with its group is due to be
             # restarted from now on, while the rest of the group stops.
             regroup = stopping and child._regroup and not self._closing
-            child._set_state(_State.RESTARTING if regroup else _State.STOPPED)
+            # a failed restart stays "restarting" until the control task
+            # decides (retry or escalate), as any crash does
+            retry = not reported and child._retry and not self._closing
+            child._set_state(_State.RESTARTING if regroup or retry else _State.STOPPED)
             if reported and not regroup:
                 # stopped for good now: not when the stop of its siblings is done
                 self._final(child)
@@ -1043,6 +1052,12 @@ class Supervisor(metaclass=NoPublicConstructor):
 
     @staticmethod
     def _final(child: ChildContext) -> None:
+        """``child`` is stopped for good: its ``on_stopped`` runs, once per
+        start (the paths that reach here overlap: an exit, the control task's
+        decision, a shutdown's settling)."""
+        if child._finalized:
+            return
+        child._finalized = True
         hook = child._spec.on_stopped
         if hook is not None:
             hook(child)
@@ -1259,6 +1274,8 @@ class Supervisor(metaclass=NoPublicConstructor):
             if other._spec.restart == "temporary":
                 self._children.pop(other._spec.id, None)
                 self._final(other)
+        if self._closing:  # shut down while the group stopped: nothing restarts
+            return
         delay = 0.0
         if self.backoff is not None:
             if self._rng is None:
@@ -1297,7 +1314,7 @@ class Supervisor(metaclass=NoPublicConstructor):
 
     async def _start_due(self) -> None:
         now = trio.current_time()
-        while True:
+        while not self._closing:  # a shutdown that came meanwhile wins
             due = sorted((c for c in self._restarting if c._due <= now), key=lambda c: c._order)
             if not due:
                 return

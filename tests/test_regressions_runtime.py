@@ -728,3 +728,110 @@ async def test_a_restart_refused_for_a_taken_name_leaves_the_ref_down(
                 sent=1, processed=0, dead_lettered=1, queued=0, in_flight=0
             )
         await sup.shutdown()
+
+
+# -- found by tests/reliability and review (on_stopped, shutdown, status) ------------
+
+
+async def test_on_stopped_runs_once_each_time_a_child_is_stopped_for_good(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """on_stopped runs once per stop for good: a transient child that returned is
+    not reported again by the control task, nor by the shutdown; it was called
+    two or three times."""
+    calls: list[tuple[float, str]] = []
+
+    def stopped(child: jido_trio.ChildContext) -> None:
+        calls.append((trio.current_time(), child.id))
+
+    async def quick(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+
+    async def idle(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        await trio.sleep_forever()
+
+    specs = [
+        jido_trio.ChildSpec("a", quick, restart="transient", on_stopped=stopped),
+        jido_trio.ChildSpec("b", idle, shutdown=0, on_stopped=stopped),
+    ]
+    async with jido_trio.open_supervisor(specs) as sup:
+        await trio.sleep(1)
+        assert calls == [(0.0, "a")]
+        await sup.terminate_child("a")  # already stopped: nothing new
+        await sup.restart_child("a")  # a new start: its stop is reported again
+        await trio.sleep(1)
+        await sup.shutdown()
+    assert calls == [(0.0, "a"), (1.0, "a"), (2.0, "b")]
+
+
+async def test_a_shutdown_during_a_group_restart_restarts_nothing(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """shutdown() while a one_for_all group is being stopped for its restart
+    wins: the group is not started again (it was restarted, then stopped,
+    6 s later)."""
+    starts: list[tuple[float, str]] = []
+
+    async def slow_to_stop(
+        *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        starts.append((trio.current_time(), "a"))
+        task_status.started()
+        await jido_trio.current_child().stop_requested.wait()
+        await trio.sleep(1)  # its cleanup takes 1 s, within its grace
+
+    async def deaf(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        starts.append((trio.current_time(), "b"))
+        task_status.started()
+        await trio.sleep_forever()
+
+    specs = [jido_trio.ChildSpec("a", slow_to_stop), jido_trio.ChildSpec("b", deaf)]
+    async with jido_trio.open_supervisor(specs, strategy="one_for_all") as sup:
+        await trio.sleep(1)
+        jido_trio.kill("root/b")  # the group stops a (1 s), then would start both
+        await trio.sleep(0.5)
+        await sup.shutdown()
+        assert trio.current_time() == 2.0
+        assert [info.status for info in sup.which_children()] == ["stopped", "stopped"]
+    assert starts == [(0.0, "a"), (0.0, "b")]
+
+
+async def test_a_failed_restart_about_to_be_retried_shows_as_restarting(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """When a restart fails, the child is "restarting" until the supervisor
+    retries it, never "stopped" (it was, until the control task ran)."""
+    attempts = 0
+
+    async def flaky(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 2:  # its first restart fails before it is started
+            raise RuntimeError("restart failed")
+        task_status.started()
+        await trio.sleep_forever()
+
+    seen: list[tuple[str, str]] = []
+
+    def watch(event: TelemetryEvent) -> None:
+        if event.name.startswith("child."):
+            [node] = [n for n in jido_trio.tree() if n.path == "root/flaky"]
+            seen.append((event.name, node.status))
+
+    with attach_telemetry(watch):
+        async with jido_trio.open_supervisor(
+            [jido_trio.ChildSpec("flaky", flaky)], max_restarts=10
+        ) as sup:
+            jido_trio.kill("root/flaky")
+            await trio.testing.wait_all_tasks_blocked()
+            assert attempts == 3
+            await sup.shutdown()
+    assert seen[:6] == [
+        ("child.started", "running"),
+        ("child.exited", "restarting"),  # the kill
+        ("child.restarting", "restarting"),
+        ("child.start_failed", "restarting"),  # was "stopped"
+        ("child.exited", "restarting"),
+        ("child.restarting", "restarting"),
+    ]

@@ -406,3 +406,89 @@ def test_no_task_outlives_its_supervisor(tree: Tree) -> None:
     """However the supervisor ends (shutdown, cancellation, leaving the body, escalation)
     and whatever the faults, every child body has exited and no stray task is left."""
     trio.run(run_tree, tree, clock=mock_clock())
+
+
+# ------------------------------------------- (c) a shutdown wins over restarts
+
+
+@attrs.frozen
+class Race:
+    """Children that take ``cleanup[i]`` seconds to stop (``None``: deaf to a
+    stop request, cancelled when the grace of 2 s runs out), kills at the
+    given times, and a shutdown at ``shutdown_at``."""
+
+    strategy: Strategy
+    cleanup: tuple[float | None, ...]
+    kills: tuple[tuple[int, float], ...]
+    shutdown_at: float
+    backoff: bool
+
+
+@st.composite
+def races(draw: st.DrawFn) -> Race:
+    n = draw(st.integers(1, 4))
+    cleanup = tuple(draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, None]), min_size=n, max_size=n)))
+    times = st.integers(0, 8).map(lambda k: k / 2)
+    kills = tuple(draw(st.lists(st.tuples(st.integers(0, n - 1), times), max_size=4)))
+    return Race(
+        strategy=draw(st.sampled_from(STRATEGIES)),
+        cleanup=cleanup,
+        kills=tuple(sorted(kills, key=lambda k: k[1])),
+        shutdown_at=draw(times),
+        backoff=draw(st.booleans()),
+    )
+
+
+async def run_race(race: Race) -> None:
+    called = False
+    late: list[str] = []
+
+    def watch(event: TelemetryEvent) -> None:
+        if called and event.name in ("child.started", "child.restarting"):
+            late.append(f"t={event.time:g} {event.name} {event.path}")
+
+    def child(i: int) -> ChildSpec:
+        async def body(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+            task_status.started()
+            await current_child().stop_requested.wait()
+            pause = race.cleanup[i]
+            if pause is None:
+                await trio.sleep_forever()
+            await trio.sleep(pause)
+
+        return ChildSpec(f"c{i}", body, shutdown=2.0)
+
+    backoff = jido_trio.Backoff(initial=0.5, jitter=0.0) if race.backoff else None
+    with attach_telemetry(watch):
+        async with open_supervisor(
+            [child(i) for i in range(len(race.cleanup))],
+            strategy=race.strategy,
+            max_restarts=100,
+            backoff=backoff,
+        ) as sup:
+
+            async def killer() -> None:
+                for index, at in race.kills:
+                    await trio.sleep_until(at)
+                    with contextlib.suppress(ChildNotFoundError):
+                        if sup.which_children()[index].status == "running":
+                            jido_trio.kill(f"root/c{index}")
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(killer)
+                await trio.sleep_until(race.shutdown_at)
+                called = True
+                await sup.shutdown()
+                nursery.cancel_scope.cancel()
+            assert [info.status for info in sup.which_children()] == ["stopped"] * len(race.cleanup)
+    assert late == []
+
+
+@given(races())
+def test_nothing_starts_or_is_scheduled_to_restart_after_shutdown_is_called(
+    race: Race,
+) -> None:
+    """Once shutdown() is called, no child starts and none is announced as
+    restarting, whatever restarts were under way (a group being stopped for
+    its restart, a backoff, a retry)."""
+    trio.run(run_race, race, clock=mock_clock())

@@ -445,17 +445,11 @@ def run_to_the_end(system: chaos.System, plan: chaos.FaultPlan, **options: Any) 
 # -- checks -------------------------------------------------------------------------
 
 
-def registry_problems(
-    agents: dict[str, AgentRef] | None = None, *, settled: bool = False
-) -> list[str]:
+def registry_problems(agents: dict[str, AgentRef] | None = None) -> list[str]:
     """What is wrong with the run's registry now: a name that does not map to
-    a live agent registered under that name whose node is in the tree; given
-    the run's ``agents``, a live named agent that its name does not map to;
-    and, on a ``settled`` system (every task blocked), a name whose agent's
-    node is stopped.
-
-    (Not while things move: between a failed restart and its retry, a child
-    due to be restarted is reported ``"stopped"`` for a scheduler step.)"""
+    a live agent registered under that name whose node is in the tree and not
+    stopped; given the run's ``agents``, a live named agent that its name does
+    not map to."""
     registry = jido_trio.current_registry()
     nodes = {info.path: info for info in jido_trio.tree()}
     problems = []
@@ -469,7 +463,7 @@ def registry_problems(
             problems.append(f"{name!r} maps to {value!r}, stopped for good")
         elif value.path not in nodes:
             problems.append(f"{name!r} maps to {value!r}, which is not in the tree")
-        elif settled and nodes[value.path].status == "stopped":
+        elif nodes[value.path].status == "stopped":
             problems.append(f"{name!r} maps to {value!r}, whose node is stopped")
     for path, ref in sorted((agents or {}).items()):
         if ref.alive and ref.name is not None and registry.whereis(ref.name) is not ref:
@@ -494,7 +488,7 @@ def registry_settled() -> chaos.Eventually:
     are not stopped, and every live agent the run saw holds its name."""
 
     def check(view: chaos.SystemView) -> bool | str:
-        problems = registry_problems(view.agents(), settled=True)
+        problems = registry_problems(view.agents())
         return "; ".join(problems) if problems else True
 
     return chaos.Eventually("registry_settled", check)
