@@ -342,7 +342,8 @@ class _Engine(Interceptor):
         self.violations: Counter[str] = Counter()
         self.calls: list[_Call] = []
         self.casts = 0
-        self.refs: dict[str, AgentRef] = {}
+        self.refs: dict[str, AgentRef] = {}  # the newest agent at each path
+        self.retired: list[tuple[str, AgentRef]] = []  # agents replaced at their path
         self.sups: dict[str, Supervisor] = {}  # a supervisor's path -> it (a cache)
         self.restart_windows: dict[str, deque[float]] = {}
         self.restarts: Counter[str] = Counter()
@@ -635,6 +636,21 @@ class _Engine(Interceptor):
             else:
                 self.down.append((path, self.now(), armed.index))
 
+    def see(self, path: str, agent: AgentRef) -> None:
+        """``agent`` runs at ``path``; another agent seen there before (one
+        fired and hired again with ``SpawnAgent``) is kept for the checks."""
+        old = self.refs.get(path)
+        if old is not None and old is not agent:
+            self.retired.append((path, old))
+        self.refs[path] = agent
+
+    def every_agent(self) -> list[tuple[str, AgentRef]]:
+        """Every agent the run has seen, by path (an earlier one at a path
+        is labelled so), for the checks that judge them all."""
+        out = [(f"{path} (an earlier agent)", ref) for path, ref in self.retired]
+        out.extend(self.refs.items())
+        return sorted(out, key=lambda item: item[0])
+
     # ------------------------------------------------------------ telemetry
     def on_telemetry(self, event: TelemetryEvent) -> None:
         name = event.name
@@ -644,7 +660,7 @@ class _Engine(Interceptor):
             self.event(name, path, f"restarts={data['restarts']}")
             value = data.get("value")
             if isinstance(value, AgentRef):
-                self.refs[path] = value
+                self.see(path, value)
             self.restart_windows.pop(path, None)  # a (re)started supervisor: a new window
             if data["restarts"]:
                 self.restarts[path] += 1
@@ -740,8 +756,8 @@ class _Engine(Interceptor):
     # --------------------------------------------------------- interceptor
     async def on_signal(self, agent: AgentRef, message: Any, proceed: Any) -> None:
         path = agent.path
-        if path not in self.refs:
-            self.refs[path] = agent
+        if self.refs.get(path) is not agent:
+            self.see(path, agent)
         depth = agent.queue_length + 1
         if depth > self.max_depth:
             self.max_depth = depth
@@ -1113,6 +1129,7 @@ class _Engine(Interceptor):
             "mailbox.max_depth": float(self.max_depth),
             "calls": float(len(self.calls)),
             "casts": float(self.casts),
+            "agents": float(len(self.refs) + len(self.retired)),
         }
         for path, n in sorted(self.restarts.items()):
             out[f"restarts:{path}"] = float(n)
@@ -1196,7 +1213,7 @@ class _Engine(Interceptor):
             out.append(self._result("all_running", "eventually", problems))
         if "mailboxes_drained" not in self.disabled:
             problems = []
-            for path, ref in sorted(self.refs.items()):
+            for path, ref in self.every_agent():
                 stats = ref.stats()
                 if stats.queued or stats.in_flight:
                     problems.append(
@@ -1220,7 +1237,7 @@ class _Engine(Interceptor):
         out = []
         if "messages_accounted" not in self.disabled:
             problems = []
-            for path, ref in sorted(self.refs.items()):
+            for path, ref in self.every_agent():
                 s = ref.stats()
                 if s.sent != s.processed + s.dead_lettered or s.queued or s.in_flight:
                     problems.append(
@@ -1229,7 +1246,7 @@ class _Engine(Interceptor):
                     )
             out.append(self._result("messages_accounted", "eventually", problems))
         if "names_released" not in self.disabled:
-            names = {ref.name for ref in self.refs.values() if ref.name is not None}
+            names = {ref.name for _, ref in self.every_agent() if ref.name is not None}
             held = sorted(n for n in jido_trio.current_registry().names() if n in names)
             out.append(
                 self._result(

@@ -127,6 +127,7 @@ METRICS: Final = (
     "mailbox.max_depth",
     "calls",
     "casts",
+    "agents",
     "latency.p50",
     "latency.p90",
     "latency.p99",

@@ -173,6 +173,11 @@ def fault_plans(
     - ``horizon`` — the fault window, in seconds (usually the run's
       ``duration``): times are whole milliseconds in ``[0, horizon)``, and a
       window (``until``) ends by ``horizon`` (rounded up to a millisecond).
+      Durations (a delay's ``seconds`` and ``jitter``, a pause's
+      ``duration``) are drawn up to it too, and a delay under way at the
+      heal runs its course: with ``delay``, ``reorder`` or ``store_slow``
+      among the kinds, give runs a ``quiet_period`` of at least twice the
+      horizon.
     - ``kinds`` — the fault kinds drawn, in the order shrinking prefers.
       Defaults to every kind (:data:`FAULT_KINDS`, ``kill`` first).
     - ``max_faults``, ``min_faults`` — how many faults a plan holds.

@@ -721,7 +721,7 @@ MORE_CASES = [
         BASE + "checks:\n  bounds:\n    - {metric: zzz, max: 1}\n",
         [
             "line 9: unknown metric 'zzz'; the metrics are time, events, restarts, escalations, "
-            "faults.hits, faults.missed, mailbox.max_depth, calls, casts, latency.p50, "
+            "faults.hits, faults.missed, mailbox.max_depth, calls, casts, agents, latency.p50, "
             "latency.p90, latency.p99, latency.max, recovery_time.max, recovery_time.mean, "
             "recoveries, unrecovered, dead_letters, restarts:<...>, calls.<...>, "
             "dead_letters:<...>, points:<...> @ $.checks.bounds[0].metric"

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 import trio
 import trio.testing
 from chaos_fixtures import Agents, Log, add, relay
 
 import chaos
+import jido_trio
 from chaos import CheckResult, FaultPlan, RunReport
 from chaos._shrink import shrink_plan
+from jido_trio import ActionResult, AgentDef, NoParams, SpawnAgent, StopChild, action
 
 SEEDS = range(6)  # enough that, before the fix, both scheduler orders occur
 
@@ -265,3 +268,41 @@ def test_chaos_shrink_counts_its_first_run() -> None:
         quiet_period=1,
     )
     assert len(starts) == shrunk.runs <= 4
+
+
+def test_an_agent_replaced_at_its_path_is_still_judged() -> None:
+    """docs/chaos.md 'Metrics': an agent stopped and spawned again at its path
+    counts again, and the eventually checks judge every one (they judged only
+    the newest agent at each path)."""
+
+    @attrs.frozen
+    class Count:
+        n: int = 0
+
+    @action("tick")
+    def tick(state: Count, params: NoParams) -> Count:
+        return Count(state.n + 1)
+
+    worker = AgentDef("w", Count, [tick], routes={"w.tick": "tick"})
+
+    @action("hire")
+    def hire(state: Count, params: NoParams) -> ActionResult[Count]:
+        return ActionResult(state, directives=[SpawnAgent(worker, "w")])
+
+    @action("fire")
+    def fire(state: Count, params: NoParams) -> ActionResult[Count]:
+        return ActionResult(state, directives=[StopChild("w")])
+
+    lead = AgentDef("lead", Count, [hire, fire], routes={"lead.hire": "hire", "lead.fire": "fire"})
+    report = chaos.run(
+        lambda: [jido_trio.agent_spec("lead", lead)],
+        duration=4,
+        quiet_period=1,
+        workload=[
+            chaos.Send(to="lead", signal="lead.hire", at=0),
+            chaos.Send(to="lead", signal="lead.fire", at=1),
+            chaos.Send(to="lead", signal="lead.hire", at=2),
+        ],
+    )
+    assert report.metrics["agents"] == 3.0  # the lead and two workers at root/lead/w
+    assert report.check("messages_accounted").verdict == "pass"
