@@ -29,7 +29,8 @@ class RestartIntensityError(JidoError, RuntimeError):
     Attributes:
         path: the path of the supervisor that gave up (``root/pipeline``).
         restarts: the virtual times (``trio.current_time()``) of the restarts that
-            were inside the window when it gave up, oldest first.
+            were inside the window when it gave up, oldest first (the message
+            shows the first and last five of more than ten).
         max_restarts, max_seconds: the limits in force.
     """
 
@@ -48,10 +49,13 @@ class RestartIntensityError(JidoError, RuntimeError):
         self.max_seconds = max_seconds
         self.child_id = child_id
         culprit = f" (last failure in child {child_id!r})" if child_id is not None else ""
+        times = [f"{t:g}" for t in self.restarts]
+        if len(times) > 10:  # the first and last five: one line, whatever the limit
+            times = [*times[:5], f"... {len(times) - 10} more ...", *times[-5:]]
         super().__init__(
             f"supervisor {path!r} exceeded its restart intensity: more than "
             f"{max_restarts} restart(s) within {max_seconds:g}s{culprit}; "
-            f"restart times: {', '.join(f'{t:g}' for t in self.restarts) or 'none'}"
+            f"restart times: {', '.join(times) or 'none'}"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:

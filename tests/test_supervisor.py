@@ -434,6 +434,19 @@ async def test_escalation_stops_every_child_in_reverse_order_then_raises_bare(
     assert sup.closed
 
 
+def test_an_intensity_error_shows_at_most_ten_restart_times() -> None:
+    """Past ten restarts the message shows the first and last five (a limit of
+    1000 made a 3 kB line); the attribute keeps them all."""
+    error = RestartIntensityError(
+        "root", [float(t) for t in range(12)], max_restarts=11, max_seconds=60
+    )
+    assert str(error) == (
+        "supervisor 'root' exceeded its restart intensity: more than 11 restart(s) within 60s; "
+        "restart times: 0, 1, 2, 3, 4, ... 2 more ..., 7, 8, 9, 10, 11"
+    )
+    assert error.restarts == tuple(float(t) for t in range(12))
+
+
 async def test_escalation_after_the_body_has_finished_still_raises_bare(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
