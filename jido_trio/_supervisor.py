@@ -207,9 +207,9 @@ class ChildSpec:
       each time the child is left stopped with no restart coming: it exited
       and its restart type says no, it was terminated, it failed to start, or
       its supervisor shut down, gave up or went away (cancelled, its body
-      raised) while the child was running or waiting for a restart. It may be
-      called more than once for the same stop; it must not raise. Defaults to
-      ``None``.
+      raised) while the child was running or waiting for a restart. It runs
+      once per stop for good (again after a ``restart_child`` and a later
+      stop); it must not raise. Defaults to ``None``.
     - ``kind`` — ``"worker"`` or ``"supervisor"``; reported by ``which_children``
       and ``count_children``. :func:`supervisor_spec` sets it. Defaults to
       ``"worker"``.
