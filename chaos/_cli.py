@@ -1170,12 +1170,12 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         return EXIT_USAGE
     except _Exit as exc:
         return exc.code
+    except BrokenPipeError:  # stdout was closed (| head) before the command was done
+        discard_stdout()
+        _err("standard output was closed before the command was done")
+        return EXIT_USAGE
     except BaseException as exc:
         if not _is_interrupt(exc):
             raise
         _err("interrupted")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # stdout was closed (| head) before the command was done
-        discard_stdout()
-        _err("standard output was closed before the command was done")
-        return EXIT_USAGE

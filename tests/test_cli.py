@@ -1258,3 +1258,16 @@ def test_merge_exits_0_when_every_check_held(cli: Any, tmp_path: Path) -> None:
     assert result.code == 0
     assert result.out.startswith(f"idle ({tmp_path}/idle.yaml), seeds 0:6: 6 runs, 0 failed\n")
     assert result.out.endswith("OK: 6 runs, every check held\n")
+
+
+def test_a_closed_stdout_under_a_command_that_only_prints_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`schema | head -1`: a stdout closed under a command that only prints ends
+    it with one line on stderr and exit 2, never a traceback."""
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    code = main(["schema"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "standard output was closed before the command was done" in err
+    assert "Traceback" not in err
