@@ -102,11 +102,11 @@ def parse_duration(value: object, where: str = "duration") -> float:
     if isinstance(value, bool):
         pass
     elif isinstance(value, int | float):
-        if _finite(value) and value >= 0:
+        if is_finite(value) and value >= 0:
             return float(value)
     elif isinstance(value, str):
         match = _DURATION.match(value)
-        if match and _finite(seconds := float(match["n"]) * _UNITS[match["unit"]]):
+        if match and is_finite(seconds := float(match["n"]) * _UNITS[match["unit"]]):
             return seconds
     raise InvalidPlanError(
         f"{where}={value!r} is not valid; expected seconds >= 0 as a number, or a "
@@ -114,7 +114,7 @@ def parse_duration(value: object, where: str = "duration") -> float:
     )
 
 
-def _finite(value: float) -> bool:
+def is_finite(value: float) -> bool:
     """Whether a number is finite as a float: an int too large for one
     (``10**400``) is not, and says so instead of raising ``OverflowError``."""
     try:
@@ -131,7 +131,7 @@ def _seconds(value: Any) -> Any:
     (``"250ms"``, ``"5s"``) its seconds; anything else is left for the
     validator to judge."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return float(value) if _finite(value) else math.inf
+        return float(value) if is_finite(value) else math.inf
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
@@ -142,7 +142,7 @@ def _seconds(value: Any) -> Any:
 def _time(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     if value is None and attr.default is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not is_finite(value):
         raise InvalidPlanError(
             f"{type(inst).__name__}.{attr.name}={value!r:.60} is not valid; expected a finite "
             "number of seconds >= 0"
@@ -509,7 +509,7 @@ def _rate(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or not _finite(value)
+        or not is_finite(value)
         or value <= 0
     ):
         raise InvalidPlanError(
@@ -566,7 +566,7 @@ def _params(inst: object, attr: attrs.Attribute[Any], value: Mapping[str, Any]) 
         if span is not None and (
             isinstance(span, bool)
             or not isinstance(span, int | float)
-            or not _finite(span)
+            or not is_finite(span)
             or span <= 0
         ):
             raise InvalidPlanError(
@@ -788,7 +788,7 @@ def _converter() -> cattrs.Converter:
             if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)):
                 return value
             if tp is float and isinstance(value, int) and not isinstance(value, bool):
-                if not _finite(value):
+                if not is_finite(value):
                     raise _Problem(
                         f"expected {name}, got an int too large for a float: {value!r:.30}..."
                     )

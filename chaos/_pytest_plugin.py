@@ -34,7 +34,7 @@ import os
 import shlex
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
@@ -43,6 +43,9 @@ from ._errors import ChaosError
 from ._report import RunReport
 from ._seeds import derive
 from ._strategies import ChecksFailedError
+
+if TYPE_CHECKING:
+    from ._scenario import Scenario
 
 __all__ = [
     "ScenarioFile",
@@ -293,7 +296,7 @@ class ScenarioFile(pytest.File):
         seeds: range | None = self.config.getoption("chaos_seeds")
         for seed in seeds if seeds is not None else [scenario.seed]:
             item: ScenarioItem = ScenarioItem.from_parent(
-                self, name=f"{scenario.name}[seed={seed}]", seed=seed
+                self, name=f"{scenario.name}[seed={seed}]", seed=seed, scenario=scenario
             )
             yield item
 
@@ -309,14 +312,13 @@ class _ScenarioFailed(Exception):
 class ScenarioItem(pytest.Item):
     """One run of a scenario file at one seed."""
 
-    def __init__(self, *, seed: int, **kwargs: Any) -> None:
+    def __init__(self, *, seed: int, scenario: Scenario, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.seed = seed
+        self.scenario = scenario  # loaded once, by its file at collection
 
     def runtest(self) -> None:
-        from ._scenario import load_scenario
-
-        report = load_scenario(self.path).run(self.seed)
+        report = self.scenario.run(self.seed)
         self.user_properties.extend(
             [("seed", self.seed), ("digest", report.digest), ("plan", report.plan.to_json())]
         )

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal
 
@@ -20,7 +19,7 @@ from ._determinism import check_trio_internals, seed_scheduler, seeded_scheduler
 from ._engine import _EVENTS, _Engine
 from ._errors import ChaosError, InvalidPlanError, NondeterminismError
 from ._expand import expand_plan
-from ._plan import FaultPlan, PlanItem, RandomFaults
+from ._plan import FaultPlan, PlanItem, RandomFaults, is_finite
 from ._points import _engine as _current_engine
 from ._report import RunReport
 from ._seeds import derive, stream
@@ -92,18 +91,11 @@ def _plan(value: FaultPlan | Iterable[PlanItem] | None) -> FaultPlan:
     return FaultPlan(tuple(value))
 
 
-def _finite(value: float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
 def _seconds(name: str, value: object, *, positive: bool = False) -> float:
     if (
         not isinstance(value, int | float)
         or isinstance(value, bool)
-        or not _finite(value)
+        or not is_finite(value)
         or not (value > 0 if positive else value >= 0)
     ):
         raise InvalidPlanError(
